@@ -1,0 +1,217 @@
+//! The `Backend` trait of scorediff.
+//!
+//! A backend owns device-resident, row-major `f32` matrices and the operations the score
+//! networks (`scorediff-net`), the samplers (`scorediff-process`) and the NTK Gram matrices
+//! (`scorediff-ntk`) are written in. Numerical code above this crate is generic over
+//! `B: Backend` and never names faer or wgpu (DESIGN.md §2).
+//!
+//! Conventions:
+//! - Every operation checks its shapes and returns [`BackendError::ShapeMismatch`] instead of
+//!   panicking. Empty matrices (0 rows or 0 columns) are valid operands.
+//! - Operations that produce a new matrix return it; the few in-place ones (`gemm`, `axpby`,
+//!   `write`) take `&mut`.
+//! - Host synchronisation happens only where a value is read back (`to_host`, `sum`).
+//! - A "row vector" is a `1 x cols` matrix, a "column vector" a `rows x 1` matrix.
+
+mod error;
+pub mod ops;
+
+pub use error::{BackendError, Result, arg_err, shape_err};
+pub use ops::{Binary, ColumnBlock, Transpose, Unary};
+
+use std::fmt::Debug;
+
+/// Shape access for a backend's device matrix.
+pub trait DeviceMatrix {
+    /// Number of rows.
+    fn rows(&self) -> usize;
+    /// Number of columns.
+    fn cols(&self) -> usize;
+    /// `(rows, cols)`.
+    fn shape(&self) -> (usize, usize) {
+        (self.rows(), self.cols())
+    }
+    /// Number of elements.
+    fn len(&self) -> usize {
+        self.rows() * self.cols()
+    }
+    /// Whether the matrix has no elements.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A compute device holding row-major `f32` matrices.
+///
+/// Implementations: `scorediff_faer::FaerBackend` (CPU, multi-threaded) and
+/// `scorediff_wgpu::WgpuBackend` (WGSL compute shaders). The handle is cheap to clone and
+/// shares the device.
+pub trait Backend: Clone + Debug + Send + Sync + 'static {
+    /// A device-resident row-major `f32` matrix.
+    type Matrix: DeviceMatrix + Debug + Send + Sync;
+
+    /// A human-readable description, e.g. `faer (2 threads)` or `wgpu: llvmpipe (Vulkan)`.
+    fn name(&self) -> String;
+
+    // ---- memory -------------------------------------------------------------------------
+
+    /// A `rows x cols` matrix of zeros.
+    fn zeros(&self, rows: usize, cols: usize) -> Result<Self::Matrix>;
+
+    /// A `rows x cols` matrix with every element `value`.
+    fn full(&self, rows: usize, cols: usize, value: f32) -> Result<Self::Matrix>;
+
+    /// Uploads `data` (row-major, length `rows * cols`).
+    fn from_host(&self, rows: usize, cols: usize, data: &[f32]) -> Result<Self::Matrix>;
+
+    /// Downloads a matrix to the host, row-major. Synchronises with the device.
+    fn to_host(&self, a: &Self::Matrix) -> Result<Vec<f32>>;
+
+    /// Overwrites `dst` with host data of the same length (fill with given host data).
+    fn write(&self, dst: &mut Self::Matrix, data: &[f32]) -> Result<()>;
+
+    /// A deep copy of `a`.
+    fn copy(&self, a: &Self::Matrix) -> Result<Self::Matrix>;
+
+    // ---- linear algebra -----------------------------------------------------------------
+
+    /// General matrix multiply-accumulate: `C = alpha * op(A) * op(B) + beta * C`,
+    /// where `op` transposes its operand when the flag says so. With `beta == 0`, `C`'s
+    /// previous contents are ignored (NaNs in it do not propagate).
+    #[allow(clippy::too_many_arguments)]
+    fn gemm(
+        &self,
+        alpha: f32,
+        a: &Self::Matrix,
+        trans_a: Transpose,
+        b: &Self::Matrix,
+        trans_b: Transpose,
+        beta: f32,
+        c: &mut Self::Matrix,
+    ) -> Result<()>;
+
+    /// The transpose of `a`.
+    fn transpose(&self, a: &Self::Matrix) -> Result<Self::Matrix>;
+
+    // ---- elementwise --------------------------------------------------------------------
+
+    /// `op(a)` elementwise.
+    fn unary(&self, op: Unary, a: &Self::Matrix) -> Result<Self::Matrix>;
+
+    /// `op(a, b)` elementwise; `a` and `b` have the same shape.
+    fn binary(&self, op: Binary, a: &Self::Matrix, b: &Self::Matrix) -> Result<Self::Matrix>;
+
+    /// `scale * a + shift` elementwise (scaling, adding a scalar, negation).
+    fn affine(&self, a: &Self::Matrix, scale: f32, shift: f32) -> Result<Self::Matrix>;
+
+    /// In place `y = alpha * x + beta * y` (axpy when `beta == 1`). With `beta == 0`, `y`'s
+    /// previous contents are ignored.
+    fn axpby(&self, alpha: f32, x: &Self::Matrix, beta: f32, y: &mut Self::Matrix)
+    -> Result<()>;
+
+    /// `op(a[i, j], row[0, j])`: a `1 x cols` row vector broadcast down the rows (bias add).
+    fn broadcast_row(
+        &self,
+        op: Binary,
+        a: &Self::Matrix,
+        row: &Self::Matrix,
+    ) -> Result<Self::Matrix>;
+
+    /// `op(a[i, j], col[i, 0])`: a `rows x 1` column vector broadcast across the columns
+    /// (per-row scalars such as `alpha_t` and `h_t` of each record's time).
+    fn broadcast_col(
+        &self,
+        op: Binary,
+        a: &Self::Matrix,
+        col: &Self::Matrix,
+    ) -> Result<Self::Matrix>;
+
+    // ---- reductions ---------------------------------------------------------------------
+
+    /// Sum of each row: a `rows x 1` column vector.
+    fn row_sums(&self, a: &Self::Matrix) -> Result<Self::Matrix>;
+
+    /// Sum of each column: a `1 x cols` row vector.
+    fn col_sums(&self, a: &Self::Matrix) -> Result<Self::Matrix>;
+
+    // ---- structure ----------------------------------------------------------------------
+
+    /// The rows of `a` at `indices`, in that order (repeats allowed).
+    fn gather_rows(&self, a: &Self::Matrix, indices: &[usize]) -> Result<Self::Matrix>;
+
+    /// Rows `start..end` of `a`.
+    fn slice_rows(&self, a: &Self::Matrix, start: usize, end: usize) -> Result<Self::Matrix>;
+
+    /// Columns `start..end` of `a`.
+    fn slice_cols(&self, a: &Self::Matrix, start: usize, end: usize) -> Result<Self::Matrix>;
+
+    /// Side-by-side concatenation; all parts have the same number of rows.
+    fn concat_cols(&self, parts: &[&Self::Matrix]) -> Result<Self::Matrix>;
+
+    /// Stacked concatenation; all parts have the same number of columns.
+    fn concat_rows(&self, parts: &[&Self::Matrix]) -> Result<Self::Matrix>;
+
+    /// Softmax within each column block of every row; columns outside the blocks are copied.
+    /// Blocks must lie inside the matrix and must not overlap. Numerically stable (the
+    /// block maximum is subtracted first).
+    fn softmax_blocks(&self, a: &Self::Matrix, blocks: &[ColumnBlock]) -> Result<Self::Matrix>;
+
+    /// Backward pass of [`Backend::softmax_blocks`]: given its output `y` and the gradient
+    /// `dy` with respect to `y`, returns the gradient with respect to its input,
+    /// `dx = y * (dy - sum_block(dy * y))` inside blocks and `dy` outside them.
+    fn softmax_blocks_backward(
+        &self,
+        y: &Self::Matrix,
+        dy: &Self::Matrix,
+        blocks: &[ColumnBlock],
+    ) -> Result<Self::Matrix>;
+
+    // ---- provided conveniences ----------------------------------------------------------
+
+    /// `op(A) * op(B)` into a new matrix.
+    fn matmul(
+        &self,
+        a: &Self::Matrix,
+        trans_a: Transpose,
+        b: &Self::Matrix,
+        trans_b: Transpose,
+    ) -> Result<Self::Matrix> {
+        let rows = if trans_a.is_yes() { a.cols() } else { a.rows() };
+        let cols = if trans_b.is_yes() { b.rows() } else { b.cols() };
+        let mut c = self.zeros(rows, cols)?;
+        self.gemm(1.0, a, trans_a, b, trans_b, 0.0, &mut c)?;
+        Ok(c)
+    }
+
+    /// `a + b`.
+    fn add(&self, a: &Self::Matrix, b: &Self::Matrix) -> Result<Self::Matrix> {
+        self.binary(Binary::Add, a, b)
+    }
+
+    /// `a - b`.
+    fn sub(&self, a: &Self::Matrix, b: &Self::Matrix) -> Result<Self::Matrix> {
+        self.binary(Binary::Sub, a, b)
+    }
+
+    /// `a * b` elementwise.
+    fn mul(&self, a: &Self::Matrix, b: &Self::Matrix) -> Result<Self::Matrix> {
+        self.binary(Binary::Mul, a, b)
+    }
+
+    /// `s * a`.
+    fn scale(&self, a: &Self::Matrix, s: f32) -> Result<Self::Matrix> {
+        self.affine(a, s, 0.0)
+    }
+
+    /// Sum of all elements, accumulated on the host in `f64`. Synchronises.
+    fn sum(&self, a: &Self::Matrix) -> Result<f64> {
+        let sums = self.col_sums(a)?;
+        Ok(self.to_host(&sums)?.iter().map(|&v| f64::from(v)).sum())
+    }
+
+    /// Squared Euclidean norm of each row: a `rows x 1` column vector.
+    fn row_sq_norms(&self, a: &Self::Matrix) -> Result<Self::Matrix> {
+        let sq = self.unary(Unary::Square, a)?;
+        self.row_sums(&sq)
+    }
+}

@@ -1,0 +1,307 @@
+//! Operation descriptors shared by every backend, with scalar reference definitions.
+//!
+//! The scalar `apply` functions are the specification: a backend's kernels must agree with
+//! them within the tolerances of `cargo xtask conformance`.
+
+use std::f32::consts::PI;
+
+/// Whether a `gemm` operand is used as is or transposed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Transpose {
+    /// Use the operand as stored.
+    No,
+    /// Use the transpose of the operand.
+    Yes,
+}
+
+impl Transpose {
+    /// `true` for [`Transpose::Yes`].
+    pub fn is_yes(self) -> bool {
+        matches!(self, Transpose::Yes)
+    }
+}
+
+/// Elementwise unary operations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Unary {
+    /// `max(x, 0)`.
+    Relu,
+    /// Derivative of ReLU: `1` where `x > 0`, else `0`.
+    ReluGrad,
+    /// `x * sigmoid(x)`.
+    Silu,
+    /// Derivative of SiLU: `s + x s (1 - s)` with `s = sigmoid(x)`.
+    SiluGrad,
+    /// `1 / (1 + e^{-x})`.
+    Sigmoid,
+    /// `tanh(x)`.
+    Tanh,
+    /// `e^x`.
+    Exp,
+    /// Natural logarithm.
+    Ln,
+    /// `sqrt(x)`.
+    Sqrt,
+    /// `x^2`.
+    Square,
+    /// `|x|`.
+    Abs,
+    /// `1 / x`.
+    Recip,
+    /// `sin(x)` (time embeddings).
+    Sin,
+    /// `cos(x)` (time embeddings).
+    Cos,
+    /// Arc-cosine kernel of degree 0 on a cosine `c` (clamped to `[-1, 1]`):
+    /// `kappa0(c) = (pi - acos c) / pi`. The two-layer ReLU NTK of DESIGN.md §1 is
+    /// `k(z, z') = (z . z') kappa0(cos angle) / 2`.
+    ArcCos0,
+    /// Arc-cosine kernel of degree 1 on a cosine `c` (clamped to `[-1, 1]`):
+    /// `kappa1(c) = (sqrt(1 - c^2) + (pi - acos c) c) / pi`, the NNGP map of a ReLU layer.
+    ArcCos1,
+}
+
+impl Unary {
+    /// Every unary operation, for op suites.
+    pub const ALL: [Unary; 16] = [
+        Unary::Relu,
+        Unary::ReluGrad,
+        Unary::Silu,
+        Unary::SiluGrad,
+        Unary::Sigmoid,
+        Unary::Tanh,
+        Unary::Exp,
+        Unary::Ln,
+        Unary::Sqrt,
+        Unary::Square,
+        Unary::Abs,
+        Unary::Recip,
+        Unary::Sin,
+        Unary::Cos,
+        Unary::ArcCos0,
+        Unary::ArcCos1,
+    ];
+
+    /// The scalar definition of the operation.
+    pub fn apply(self, x: f32) -> f32 {
+        match self {
+            Unary::Relu => x.max(0.0),
+            Unary::ReluGrad => {
+                if x > 0.0 {
+                    1.0
+                } else {
+                    0.0
+                }
+            }
+            Unary::Silu => x * sigmoid(x),
+            Unary::SiluGrad => {
+                let s = sigmoid(x);
+                s + x * s * (1.0 - s)
+            }
+            Unary::Sigmoid => sigmoid(x),
+            Unary::Tanh => x.tanh(),
+            Unary::Exp => x.exp(),
+            Unary::Ln => x.ln(),
+            Unary::Sqrt => x.sqrt(),
+            Unary::Square => x * x,
+            Unary::Abs => x.abs(),
+            Unary::Recip => 1.0 / x,
+            Unary::Sin => x.sin(),
+            Unary::Cos => x.cos(),
+            Unary::ArcCos0 => {
+                let c = x.clamp(-1.0, 1.0);
+                (PI - c.acos()) / PI
+            }
+            Unary::ArcCos1 => {
+                let c = x.clamp(-1.0, 1.0);
+                ((1.0 - c * c).max(0.0).sqrt() + (PI - c.acos()) * c) / PI
+            }
+        }
+    }
+
+    /// Short lower-case name, for reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Unary::Relu => "relu",
+            Unary::ReluGrad => "relu_grad",
+            Unary::Silu => "silu",
+            Unary::SiluGrad => "silu_grad",
+            Unary::Sigmoid => "sigmoid",
+            Unary::Tanh => "tanh",
+            Unary::Exp => "exp",
+            Unary::Ln => "ln",
+            Unary::Sqrt => "sqrt",
+            Unary::Square => "square",
+            Unary::Abs => "abs",
+            Unary::Recip => "recip",
+            Unary::Sin => "sin",
+            Unary::Cos => "cos",
+            Unary::ArcCos0 => "arccos0",
+            Unary::ArcCos1 => "arccos1",
+        }
+    }
+}
+
+/// Numerically stable logistic function: never evaluates `e^x` for large positive `x`.
+pub fn sigmoid(x: f32) -> f32 {
+    if x >= 0.0 {
+        1.0 / (1.0 + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (1.0 + e)
+    }
+}
+
+/// Elementwise binary operations, including the fused backward maps of the activations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Binary {
+    /// `a + b`.
+    Add,
+    /// `a - b`.
+    Sub,
+    /// `a * b`.
+    Mul,
+    /// `a / b`.
+    Div,
+    /// `max(a, b)`.
+    Max,
+    /// `min(a, b)`.
+    Min,
+    /// Fused ReLU backward: `b` where the pre-activation `a > 0`, else `0`.
+    ReluBackward,
+    /// Fused SiLU backward: `b * silu'(a)` with `a` the pre-activation.
+    SiluBackward,
+}
+
+impl Binary {
+    /// Every binary operation, for op suites.
+    pub const ALL: [Binary; 8] = [
+        Binary::Add,
+        Binary::Sub,
+        Binary::Mul,
+        Binary::Div,
+        Binary::Max,
+        Binary::Min,
+        Binary::ReluBackward,
+        Binary::SiluBackward,
+    ];
+
+    /// The scalar definition of the operation.
+    pub fn apply(self, a: f32, b: f32) -> f32 {
+        match self {
+            Binary::Add => a + b,
+            Binary::Sub => a - b,
+            Binary::Mul => a * b,
+            Binary::Div => a / b,
+            Binary::Max => a.max(b),
+            Binary::Min => a.min(b),
+            Binary::ReluBackward => {
+                if a > 0.0 {
+                    b
+                } else {
+                    0.0
+                }
+            }
+            Binary::SiluBackward => b * Unary::SiluGrad.apply(a),
+        }
+    }
+
+    /// Short lower-case name, for reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Binary::Add => "add",
+            Binary::Sub => "sub",
+            Binary::Mul => "mul",
+            Binary::Div => "div",
+            Binary::Max => "max",
+            Binary::Min => "min",
+            Binary::ReluBackward => "relu_backward",
+            Binary::SiluBackward => "silu_backward",
+        }
+    }
+}
+
+/// A contiguous block of columns, `start..start + len` (one categorical column's one-hot
+/// block, for [`crate::Backend::softmax_blocks`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ColumnBlock {
+    /// First column of the block.
+    pub start: usize,
+    /// Number of columns in the block.
+    pub len: usize,
+}
+
+impl ColumnBlock {
+    /// A block of `len` columns starting at `start`.
+    pub fn new(start: usize, len: usize) -> Self {
+        Self { start, len }
+    }
+
+    /// One past the last column.
+    pub fn end(self) -> usize {
+        self.start + self.len
+    }
+}
+
+/// Checks that `blocks` lie inside `cols` columns and do not overlap.
+pub fn check_blocks(op: &'static str, blocks: &[ColumnBlock], cols: usize) -> crate::Result<()> {
+    let mut sorted: Vec<ColumnBlock> = blocks.to_vec();
+    sorted.sort_by_key(|b| b.start);
+    let mut next_free = 0;
+    for b in sorted {
+        if b.end() > cols {
+            return Err(crate::arg_err(
+                op,
+                format!("block {}..{} outside {} columns", b.start, b.end(), cols),
+            ));
+        }
+        if b.start < next_free {
+            return Err(crate::arg_err(op, format!("block at column {} overlaps another", b.start)));
+        }
+        next_free = b.end();
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arccos_kernels_match_closed_forms_at_landmarks() {
+        // c = 1: angle 0 -> kappa0 = 1, kappa1 = 1; c = -1: angle pi -> both 0;
+        // c = 0: angle pi/2 -> kappa0 = 1/2, kappa1 = 1/pi.
+        assert!((Unary::ArcCos0.apply(1.0) - 1.0).abs() < 1e-6);
+        assert!(Unary::ArcCos0.apply(-1.0).abs() < 1e-6);
+        assert!((Unary::ArcCos0.apply(0.0) - 0.5).abs() < 1e-6);
+        assert!((Unary::ArcCos1.apply(1.0) - 1.0).abs() < 1e-6);
+        assert!(Unary::ArcCos1.apply(-1.0).abs() < 1e-6);
+        assert!((Unary::ArcCos1.apply(0.0) - 1.0 / PI).abs() < 1e-6);
+        // Clamping: a cosine a rounding error past 1 stays finite.
+        assert!(Unary::ArcCos0.apply(1.000_001).is_finite());
+        assert!(Unary::ArcCos1.apply(-1.000_001).is_finite());
+    }
+
+    #[test]
+    fn silu_grad_matches_central_difference() {
+        for &x in &[-6.0f32, -1.5, -0.1, 0.0, 0.3, 2.0, 8.0] {
+            let h = 1e-3f64;
+            let f = |v: f64| v / (1.0 + (-v).exp());
+            let fd = (f(x as f64 + h) - f(x as f64 - h)) / (2.0 * h);
+            assert!((Unary::SiluGrad.apply(x) as f64 - fd).abs() < 1e-4, "x = {x}");
+        }
+    }
+
+    #[test]
+    fn sigmoid_is_stable_for_large_magnitudes() {
+        assert_eq!(sigmoid(-1000.0), 0.0);
+        assert_eq!(sigmoid(1000.0), 1.0);
+    }
+
+    #[test]
+    fn overlapping_or_outside_blocks_are_rejected() {
+        assert!(check_blocks("t", &[ColumnBlock::new(0, 2), ColumnBlock::new(2, 3)], 5).is_ok());
+        assert!(check_blocks("t", &[ColumnBlock::new(0, 3), ColumnBlock::new(2, 2)], 5).is_err());
+        assert!(check_blocks("t", &[ColumnBlock::new(4, 2)], 5).is_err());
+    }
+}

@@ -1,0 +1,3 @@
+fn main() {
+    println!("scorediff {}", env!("CARGO_PKG_VERSION"));
+}
