@@ -40,10 +40,16 @@ pub type Result<T> = std::result::Result<T, BackendError>;
 
 /// Builds a [`BackendError::ShapeMismatch`].
 pub fn shape_err(op: &'static str, detail: impl Into<String>) -> BackendError {
-    BackendError::ShapeMismatch { op, detail: detail.into() }
+    BackendError::ShapeMismatch {
+        op,
+        detail: detail.into(),
+    }
 }
 
 /// Builds a [`BackendError::InvalidArgument`].
 pub fn arg_err(op: &'static str, detail: impl Into<String>) -> BackendError {
-    BackendError::InvalidArgument { op, detail: detail.into() }
+    BackendError::InvalidArgument {
+        op,
+        detail: detail.into(),
+    }
 }

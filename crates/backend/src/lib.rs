@@ -106,8 +106,7 @@ pub trait Backend: Clone + Debug + Send + Sync + 'static {
 
     /// In place `y = alpha * x + beta * y` (axpy when `beta == 1`). With `beta == 0`, `y`'s
     /// previous contents are ignored.
-    fn axpby(&self, alpha: f32, x: &Self::Matrix, beta: f32, y: &mut Self::Matrix)
-    -> Result<()>;
+    fn axpby(&self, alpha: f32, x: &Self::Matrix, beta: f32, y: &mut Self::Matrix) -> Result<()>;
 
     /// `op(a[i, j], row[0, j])`: a `1 x cols` row vector broadcast down the rows (bias add).
     fn broadcast_row(

@@ -256,7 +256,10 @@ pub fn check_blocks(op: &'static str, blocks: &[ColumnBlock], cols: usize) -> cr
             ));
         }
         if b.start < next_free {
-            return Err(crate::arg_err(op, format!("block at column {} overlaps another", b.start)));
+            return Err(crate::arg_err(
+                op,
+                format!("block at column {} overlaps another", b.start),
+            ));
         }
         next_free = b.end();
     }
@@ -288,7 +291,10 @@ mod tests {
             let h = 1e-3f64;
             let f = |v: f64| v / (1.0 + (-v).exp());
             let fd = (f(x as f64 + h) - f(x as f64 - h)) / (2.0 * h);
-            assert!((Unary::SiluGrad.apply(x) as f64 - fd).abs() < 1e-4, "x = {x}");
+            assert!(
+                (Unary::SiluGrad.apply(x) as f64 - fd).abs() < 1e-4,
+                "x = {x}"
+            );
         }
     }
 
