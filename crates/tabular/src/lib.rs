@@ -1,9 +1,54 @@
-//! Tables in and out: reading, schema, encoding and decoding.
+//! Tables in and out: reading, schema, encoding and decoding, writing, splits.
 //!
 //! The [`Table`] type is the exchange format of the table side of scorediff: the reader
 //! produces it, the encoder turns it into the model's matrix, the decoder turns samples back
 //! into it, and `scorediff-eval` compares two of them.
+//!
+//! The pipeline (DESIGN.md §2, "table -> encoder -> matrix"):
+//! ```no_run
+//! use scorediff_tabular::*;
+//! # fn main() -> Result<()> {
+//! let raw = read_path("train.csv", &ReadOptions::default())?;       // text cells
+//! let schema = Schema::infer(&raw, &InferOptions::default())?;         // kinds and stats
+//! let table = schema.apply(&raw)?;                                      // typed, ids dropped
+//! let encoder = Encoder::fit(&table, &schema, &EncoderOptions::default())?;
+//! let x = encoder.encode(&table)?;                                      // rows x d, f32
+//! let back = encoder.decode(&x)?;                                       // == table
+//! write_csv("copy.csv", &back, Some(&schema))?;                         // same texts
+//! # Ok(()) }
+//! ```
 
+pub mod encode;
+pub mod error;
+pub mod number;
+pub mod read;
+pub mod schema;
+pub mod split;
 pub mod table;
+pub mod write;
 
+pub use encode::{Block, Encoder, EncoderOptions, Matrix, NumericalTransform};
+pub use error::{Result, TabularError};
+pub use number::NumberFormat;
+pub use read::{RawTable, ReadOptions, read_path};
+pub use schema::{ColumnKind, ColumnSchema, InferOptions, Schema, TargetChoice};
+pub use split::{RowSplit, split_rows, split_table};
 pub use table::{Column, ColumnData, Table};
+pub use write::{write_csv, write_csv_to};
+
+/// Reads a file and types it: by `schema` when given (validated against the file), else by an
+/// inferred schema. Returns the typed table (ids dropped) and the schema used.
+pub fn load_table(
+    path: impl AsRef<std::path::Path>,
+    read: &ReadOptions,
+    schema: Option<&Schema>,
+    infer: &InferOptions,
+) -> Result<(Table, Schema)> {
+    let raw = read_path(path, read)?;
+    let schema = match schema {
+        Some(s) => s.clone(),
+        None => Schema::infer(&raw, infer)?,
+    };
+    let table = schema.apply(&raw)?;
+    Ok((table, schema))
+}

@@ -41,12 +41,18 @@ pub struct Column {
 impl Column {
     /// A numerical column.
     pub fn numerical(name: impl Into<String>, values: Vec<Option<f64>>) -> Self {
-        Self { name: name.into(), data: ColumnData::Numerical(values) }
+        Self {
+            name: name.into(),
+            data: ColumnData::Numerical(values),
+        }
     }
 
     /// A categorical column.
     pub fn categorical(name: impl Into<String>, values: Vec<Option<String>>) -> Self {
-        Self { name: name.into(), data: ColumnData::Categorical(values) }
+        Self {
+            name: name.into(),
+            data: ColumnData::Categorical(values),
+        }
     }
 }
 
@@ -61,7 +67,10 @@ impl Table {
     /// A table from columns; `None` if their lengths differ.
     pub fn new(columns: Vec<Column>) -> Option<Self> {
         let n = columns.first().map_or(0, |c| c.data.len());
-        columns.iter().all(|c| c.data.len() == n).then_some(Self { columns })
+        columns
+            .iter()
+            .all(|c| c.data.len() == n)
+            .then_some(Self { columns })
     }
 
     /// Number of rows.
@@ -77,5 +86,33 @@ impl Table {
     /// The column named `name`.
     pub fn column(&self, name: &str) -> Option<&Column> {
         self.columns.iter().find(|c| c.name == name)
+    }
+}
+
+impl ColumnData {
+    /// The values at `rows`, in that order.
+    pub fn select(&self, rows: &[usize]) -> Self {
+        match self {
+            ColumnData::Numerical(v) => ColumnData::Numerical(rows.iter().map(|&i| v[i]).collect()),
+            ColumnData::Categorical(v) => {
+                ColumnData::Categorical(rows.iter().map(|&i| v[i].clone()).collect())
+            }
+        }
+    }
+}
+
+impl Table {
+    /// The table of rows `rows` (0-based, in that order). Panics if an index is out of range
+    /// (indices come from the caller's own split, never from user data).
+    pub fn select_rows(&self, rows: &[usize]) -> Self {
+        let columns = self
+            .columns
+            .iter()
+            .map(|c| Column {
+                name: c.name.clone(),
+                data: c.data.select(rows),
+            })
+            .collect();
+        Self { columns }
     }
 }

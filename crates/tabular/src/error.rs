@@ -1,0 +1,191 @@
+//! Typed errors of the table side. Every message is one line that names the file, the row
+//! (1-based, as a user sees it in the file: a CSV line number or a spreadsheet row number)
+//! and the column where they apply.
+
+use thiserror::Error;
+
+/// Result alias of this crate.
+pub type Result<T> = std::result::Result<T, TabularError>;
+
+/// What can go wrong while reading, typing, encoding, decoding or writing a table.
+#[derive(Debug, Error)]
+pub enum TabularError {
+    /// The file could not be opened or read.
+    #[error("{file}: cannot read: {source}")]
+    Io {
+        /// The file.
+        file: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The file could not be written (or renamed into place).
+    #[error("{file}: cannot write: {source}")]
+    Write {
+        /// The file.
+        file: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The file has no rows at all.
+    #[error("{file}: empty file (no header row)")]
+    EmptyFile {
+        /// The file.
+        file: String,
+    },
+    /// The file has a header but no data rows.
+    #[error("{file}: header only, no data rows")]
+    NoDataRows {
+        /// The file.
+        file: String,
+    },
+    /// A row has a different number of fields than the header.
+    #[error("{file}: row {row}: {found} fields, but the header has {expected}")]
+    RaggedRow {
+        /// The file.
+        file: String,
+        /// 1-based row (line) in the file.
+        row: u64,
+        /// Fields in the header.
+        expected: usize,
+        /// Fields in this row.
+        found: usize,
+    },
+    /// A field is not valid UTF-8.
+    #[error("{file}: row {row}, column `{column}`: not valid UTF-8")]
+    NonUtf8 {
+        /// The file.
+        file: String,
+        /// 1-based row (line) in the file.
+        row: u64,
+        /// The column's header name (or its 1-based position when the header itself is bad).
+        column: String,
+    },
+    /// The CSV parser failed (for instance an unterminated quote).
+    #[error("{file}: row {row}: malformed CSV: {message}")]
+    Csv {
+        /// The file.
+        file: String,
+        /// 1-based row (line) in the file.
+        row: u64,
+        /// What the parser said.
+        message: String,
+    },
+    /// The spreadsheet could not be opened or its sheet read.
+    #[error("{file}: cannot read spreadsheet: {message}")]
+    Excel {
+        /// The file.
+        file: String,
+        /// What the spreadsheet reader said.
+        message: String,
+    },
+    /// The requested sheet does not exist.
+    #[error("{file}: no sheet `{sheet}` (sheets: {available})")]
+    SheetNotFound {
+        /// The file.
+        file: String,
+        /// The requested sheet (name or 0-based index).
+        sheet: String,
+        /// The sheets the workbook has, comma separated.
+        available: String,
+    },
+    /// The requested header row is past the end of the data.
+    #[error("{file}: header row {row} is past the last row")]
+    HeaderRowOutOfRange {
+        /// The file.
+        file: String,
+        /// 1-based row asked for.
+        row: u64,
+    },
+    /// Two columns share a name.
+    #[error("{file}: column `{column}` appears twice in the header")]
+    DuplicateColumn {
+        /// The file.
+        file: String,
+        /// The repeated name.
+        column: String,
+    },
+    /// A value in a column the schema says is numerical does not parse as a finite number.
+    #[error(
+        "{file}: row {row}, column `{column}`: `{value}` is not a number, but the schema says the column is numerical"
+    )]
+    NotNumeric {
+        /// The file.
+        file: String,
+        /// 1-based row in the file.
+        row: u64,
+        /// The column.
+        column: String,
+        /// The offending text.
+        value: String,
+    },
+    /// A schema names a column the table does not have.
+    #[error("{file}: the schema names column `{column}`, which the table does not have")]
+    MissingColumn {
+        /// The file (or `table` for an in-memory table).
+        file: String,
+        /// The column.
+        column: String,
+    },
+    /// The schema itself is invalid (bad version, duplicate column, unknown target, ...).
+    #[error("schema: {message}")]
+    InvalidSchema {
+        /// What is wrong.
+        message: String,
+    },
+    /// A schema file is not valid JSON for a [`crate::Schema`].
+    #[error("{file}: not a valid schema: {source}")]
+    SchemaJson {
+        /// The file (or `string`).
+        file: String,
+        /// The parser's error.
+        source: serde_json::Error,
+    },
+    /// A numerical column has no value at all, so nothing can be fitted to it.
+    #[error("column `{column}`: all values are missing, cannot fit a numerical transform")]
+    AllMissing {
+        /// The column.
+        column: String,
+    },
+    /// A column's data type does not match what the schema or encoder expects.
+    #[error("column `{column}`: expected {expected} values, found {found}")]
+    KindMismatch {
+        /// The column.
+        column: String,
+        /// What was expected (`numerical` or `categorical`).
+        expected: &'static str,
+        /// What was found.
+        found: &'static str,
+    },
+    /// A category that the encoder did not see when it was fitted.
+    #[error(
+        "row {row}, column `{column}`: category `{value}` was not seen when the encoder was fitted"
+    )]
+    UnknownCategory {
+        /// 1-based data row of the table.
+        row: usize,
+        /// The column.
+        column: String,
+        /// The category.
+        value: String,
+    },
+    /// A matrix handed to the decoder does not have the encoder's width, or its length is wrong.
+    #[error("matrix shape: {message}")]
+    MatrixShape {
+        /// What is wrong.
+        message: String,
+    },
+    /// A matrix entry is NaN where a number is needed.
+    #[error("row {row}, column `{column}`: the matrix holds NaN")]
+    NanInMatrix {
+        /// 1-based matrix row.
+        row: usize,
+        /// The table column the entry belongs to.
+        column: String,
+    },
+    /// A bad argument (for instance a split fraction outside [0, 1)).
+    #[error("invalid argument: {message}")]
+    InvalidArgument {
+        /// What is wrong.
+        message: String,
+    },
+}

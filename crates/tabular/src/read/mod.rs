@@ -1,0 +1,261 @@
+//! Reading CSV and spreadsheet files into a [`RawTable`]: the header and every cell as text,
+//! with missing values recognised, before any typing.
+//!
+//! Typing happens later, against a [`crate::Schema`] (see [`crate::Schema::apply`]), so that a
+//! non-numeric value in a numerical column is reported with its file, row and column.
+//!
+//! Rules shared by both formats:
+//! - cells are trimmed of surrounding whitespace (option [`ReadOptions::trim`]);
+//! - a cell is missing when it is empty or equals, ignoring ASCII case, one of
+//!   [`DEFAULT_MISSING`] (`NA`, `NaN`, `N/A`, `null`, `?`), or the tokens given in
+//!   [`ReadOptions::missing`];
+//! - rows whose cells are all empty are skipped (a CSV's blank lines, a sheet's empty rows);
+//! - the header row is [`ReadOptions::header_row`] when given, else found by
+//!   [`detect_header_row`]; rows above it are ignored.
+
+pub mod csv;
+pub mod excel;
+
+use std::path::Path;
+
+use crate::error::{Result, TabularError};
+
+/// The missing-value tokens recognised by default (compared ignoring ASCII case), besides the
+/// empty cell.
+pub const DEFAULT_MISSING: [&str; 5] = ["NA", "NaN", "N/A", "null", "?"];
+
+/// How many leading rows [`detect_header_row`] looks at.
+pub const HEADER_SCAN_ROWS: usize = 8;
+
+/// Options for [`read_path`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadOptions {
+    /// CSV field delimiter; `None` sniffs it among `,` `;` tab `|` (see [`csv::sniff_delimiter`]).
+    pub delimiter: Option<u8>,
+    /// CSV quote character; `None` detects `"` or `'` (see [`csv::sniff_quote`]).
+    pub quote: Option<u8>,
+    /// Spreadsheet sheet, by name or by 0-based index written as a number; `None`: a sheet
+    /// named `Data` if there is one, else the first sheet.
+    pub sheet: Option<String>,
+    /// 0-based index, among the non-empty rows, of the header row; `None`: detected by
+    /// [`detect_header_row`].
+    pub header_row: Option<usize>,
+    /// Extra missing-value tokens (compared ignoring ASCII case), on top of [`DEFAULT_MISSING`].
+    pub missing: Vec<String>,
+    /// Trim whitespace around cells (default `true`).
+    pub trim: bool,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        Self {
+            delimiter: None,
+            quote: None,
+            sheet: None,
+            header_row: None,
+            missing: Vec::new(),
+            trim: true,
+        }
+    }
+}
+
+impl ReadOptions {
+    /// Whether `cell` (already trimmed if trimming is on) is a missing value.
+    pub fn is_missing(&self, cell: &str) -> bool {
+        cell.is_empty()
+            || DEFAULT_MISSING.iter().any(|t| cell.eq_ignore_ascii_case(t))
+            || self.missing.iter().any(|t| cell.eq_ignore_ascii_case(t))
+    }
+
+    /// The cell as stored in a [`RawTable`]: trimmed if asked, `None` when missing.
+    pub fn cell(&self, text: &str) -> Option<String> {
+        let t = if self.trim { text.trim() } else { text };
+        (!self.is_missing(t)).then(|| t.to_string())
+    }
+}
+
+/// A table as read from a file: header names and cells as text, before typing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawTable {
+    /// Where it came from (the path as given), for error messages.
+    pub source: String,
+    /// Column names, in file order.
+    pub header: Vec<String>,
+    /// Cells, column-major: `columns[j][i]` is row `i` of column `j`; `None` is missing.
+    pub columns: Vec<Vec<Option<String>>>,
+    /// For each data row, its 1-based row number in the file (CSV line, sheet row).
+    pub rows: Vec<u64>,
+}
+
+impl RawTable {
+    /// Number of data rows.
+    pub fn n_rows(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Index of the column named `name`.
+    pub fn position(&self, name: &str) -> Option<usize> {
+        self.header.iter().position(|h| h == name)
+    }
+
+    /// Builds a raw table from rows of cells (`rows[i]` with file row number `row_numbers[i]`),
+    /// choosing the header row and checking shape. Used by both readers.
+    pub(crate) fn from_rows(
+        source: &str,
+        rows: Vec<Vec<Option<String>>>,
+        row_numbers: Vec<u64>,
+        header_row: Option<usize>,
+    ) -> Result<Self> {
+        if rows.is_empty() {
+            return Err(TabularError::EmptyFile {
+                file: source.to_string(),
+            });
+        }
+        let h = match header_row {
+            Some(h) if h >= rows.len() => {
+                return Err(TabularError::HeaderRowOutOfRange {
+                    file: source.to_string(),
+                    row: h as u64 + 1,
+                });
+            }
+            Some(h) => h,
+            None => detect_header_row(&rows),
+        };
+        let header = header_names(&rows[h]);
+        check_duplicates(source, &header)?;
+        let n_cols = header.len();
+        let n_data = rows.len() - h - 1;
+        if n_data == 0 {
+            return Err(TabularError::NoDataRows {
+                file: source.to_string(),
+            });
+        }
+        let mut columns = vec![Vec::with_capacity(n_data); n_cols];
+        for (row, &line) in rows.into_iter().zip(&row_numbers).skip(h + 1) {
+            if row.len() != n_cols {
+                return Err(TabularError::RaggedRow {
+                    file: source.to_string(),
+                    row: line,
+                    expected: n_cols,
+                    found: row.len(),
+                });
+            }
+            for (col, cell) in columns.iter_mut().zip(row) {
+                col.push(cell);
+            }
+        }
+        Ok(Self {
+            source: source.to_string(),
+            header,
+            columns,
+            rows: row_numbers[h + 1..].to_vec(),
+        })
+    }
+}
+
+/// Header names from a header row; an empty header cell is named `column_<j>` (1-based).
+fn header_names(row: &[Option<String>]) -> Vec<String> {
+    row.iter()
+        .enumerate()
+        .map(|(j, c)| c.clone().unwrap_or_else(|| format!("column_{}", j + 1)))
+        .collect()
+}
+
+fn check_duplicates(source: &str, header: &[String]) -> Result<()> {
+    let mut seen = std::collections::HashSet::new();
+    for h in header {
+        if !seen.insert(h.as_str()) {
+            return Err(TabularError::DuplicateColumn {
+                file: source.to_string(),
+                column: h.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Picks the header row among the first rows: the first row, unless it looks like a row of
+/// column codes sitting above a row of names, as in the UCI Credit Default spreadsheet, whose
+/// first row reads `(empty), X1, ..., X23, Y` and whose second row holds the names `ID`,
+/// `LIMIT_BAL`, ... .
+///
+/// Rule: while the current header candidate `h` is a *code row* (every non-empty cell is one
+/// letter optionally followed by digits, like `X1` or `Y`, and at least two cells carry
+/// digits) and row `h + 1` is a *name row* (every
+/// cell present, none a number, all distinct) followed by at least one row, move to `h + 1`.
+/// Only the first [`HEADER_SCAN_ROWS`] rows are looked at. A table whose real header is itself
+/// made of such codes and whose first data row is all text is misread by this rule: give
+/// [`ReadOptions::header_row`] for it.
+pub fn detect_header_row(rows: &[Vec<Option<String>>]) -> usize {
+    let mut h = 0;
+    while h + 2 < rows.len()
+        && h + 1 < HEADER_SCAN_ROWS
+        && is_code_row(&rows[h])
+        && is_name_row(&rows[h + 1])
+    {
+        h += 1;
+    }
+    h
+}
+
+fn is_code(cell: &str) -> bool {
+    let mut chars = cell.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic()) && chars.all(|c| c.is_ascii_digit())
+}
+
+fn is_code_row(row: &[Option<String>]) -> bool {
+    let cells: Vec<&str> = row.iter().flatten().map(String::as_str).collect();
+    let with_digits = cells.iter().filter(|c| c.len() > 1).count();
+    with_digits >= 2 && cells.iter().all(|c| is_code(c))
+}
+
+fn is_name_row(row: &[Option<String>]) -> bool {
+    let mut seen = std::collections::HashSet::new();
+    row.iter().all(|c| match c {
+        Some(s) => crate::number::parse_number(s).is_none() && seen.insert(s.as_str()),
+        None => false,
+    })
+}
+
+/// The file's name for messages.
+pub(crate) fn display_path(path: &Path) -> String {
+    path.display().to_string()
+}
+
+/// Reads a CSV or spreadsheet file (chosen by extension: `.xls`, `.xlsx`, `.xlsm`, `.xlsb`,
+/// `.ods` are spreadsheets, anything else is CSV-like text).
+pub fn read_path(path: impl AsRef<Path>, options: &ReadOptions) -> Result<RawTable> {
+    let path = path.as_ref();
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    match ext.as_deref() {
+        Some("xls" | "xlsx" | "xlsm" | "xlsb" | "ods") => excel::read_excel(path, options),
+        _ => csv::read_csv(path, options),
+    }
+}
+
+impl RawTable {
+    /// The raw form of an in-memory table (numbers as their shortest text), to infer a schema
+    /// for it; rows are numbered from 2 as in a CSV file with one header line.
+    pub fn from_table(source: &str, table: &crate::Table) -> Self {
+        use crate::ColumnData;
+        let columns = table
+            .columns
+            .iter()
+            .map(|c| match &c.data {
+                ColumnData::Numerical(v) => {
+                    v.iter().map(|x| x.map(crate::number::float_text)).collect()
+                }
+                ColumnData::Categorical(v) => v.clone(),
+            })
+            .collect();
+        Self {
+            source: source.to_string(),
+            header: table.columns.iter().map(|c| c.name.clone()).collect(),
+            columns,
+            rows: (0..table.n_rows() as u64).map(|i| i + 2).collect(),
+        }
+    }
+}
