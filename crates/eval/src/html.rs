@@ -1,0 +1,133 @@
+//! Writes `report.json` and a self-contained `report.html` (plots embedded as base64 PNG).
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use base64::Engine;
+
+use crate::error::{EvalError, Result};
+use crate::plots::{Plot, Plots};
+use crate::report::Report;
+
+/// Escapes text for HTML.
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// Writes `bytes` to `dir/name` atomically: a temporary file in the same directory, then a rename.
+fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
+    let path = dir.join(name);
+    let tmp = dir.join(format!(".{name}.tmp"));
+    let io = |p: &Path| {
+        let p = p.display().to_string();
+        move |source| EvalError::Io { path: p, source }
+    };
+    std::fs::write(&tmp, bytes).map_err(io(&tmp))?;
+    std::fs::rename(&tmp, &path).map_err(io(&path))
+}
+
+fn img(out: &mut String, p: &Plot) {
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&p.png);
+    let _ = write!(
+        out,
+        "<figure><figcaption><b>{}</b></figcaption><img alt=\"{}\" src=\"data:image/png;base64,{b64}\"><figcaption class=\"small\">{}</figcaption></figure>",
+        esc(&p.title),
+        esc(&p.title),
+        esc(&p.caption)
+    );
+}
+
+fn row(out: &mut String, k: &str, v: String) {
+    let _ = write!(out, "<tr><td>{}</td><td>{}</td></tr>", esc(k), esc(&v));
+}
+
+/// The HTML page of a report (plots optional).
+pub fn render_html(report: &Report, plots: Option<&Plots>) -> String {
+    let mut o = String::from(
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>scorediff evaluation</title><style>\
+         body{font-family:sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse}\
+         td,th{border:1px solid #ccc;padding:2px 8px;text-align:left}figure{display:inline-block;margin:6px;vertical-align:top;max-width:380px}\
+         .small{font-size:75%;color:#555}.real{color:#1f77b4}.syn{color:#ff7f0e}</style></head><body>\
+         <h1>scorediff evaluation</h1>",
+    );
+    let _ = write!(
+        o,
+        "<p>{} real rows, {} synthetic rows.</p><h2>Summary</h2><table>",
+        report.n_real, report.n_synthetic
+    );
+    for line in report.summary().lines() {
+        let (k, v) = line.split_at(line.len().min(17));
+        row(&mut o, k.trim(), v.trim().to_string());
+    }
+    o.push_str("</table>");
+    if let Some(s) = &report.shape {
+        let _ = write!(
+            o,
+            "<h2>Shape (error {:.3})</h2><table><tr><th>column</th><th>metric</th><th>score</th></tr>",
+            s.error
+        );
+        for c in &s.columns {
+            let _ = write!(
+                o,
+                "<tr><td>{}</td><td>{}</td><td>{:.4}</td></tr>",
+                esc(&c.column),
+                c.metric,
+                c.score
+            );
+        }
+        o.push_str("</table>");
+    }
+    if let Some(p) = plots {
+        o.push_str("<h2>Marginals</h2><p><span class=\"real\">&#9632; real</span> <span class=\"syn\">&#9632; synthetic</span></p>");
+        p.marginals.iter().for_each(|x| img(&mut o, x));
+        o.push_str("<h2>Correlations</h2>");
+        p.correlations.iter().for_each(|x| img(&mut o, x));
+        if !p.curves.is_empty() {
+            o.push_str("<h2>alpha-precision / beta-recall</h2>");
+            p.curves.iter().for_each(|x| img(&mut o, x));
+        }
+    }
+    if let Some(t) = &report.trend {
+        let _ = write!(
+            o,
+            "<h2>Trend (error {:.3})</h2><table><tr><th>column a</th><th>column b</th><th>metric</th><th>score</th></tr>",
+            t.error
+        );
+        for p in &t.pairs {
+            let s = p
+                .score
+                .map_or("undefined".to_string(), |s| format!("{s:.4}"));
+            let _ = write!(
+                o,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{s}</td></tr>",
+                esc(&p.a),
+                esc(&p.b),
+                p.metric
+            );
+        }
+        o.push_str("</table>");
+    }
+    o.push_str("<h2>Timings</h2><table>");
+    for t in &report.timings {
+        row(&mut o, &t.metric, format!("{:.2} s", t.seconds));
+    }
+    o.push_str("</table></body></html>\n");
+    o
+}
+
+/// Writes `dir/report.json` and `dir/report.html` (creating `dir`), each atomically.
+pub fn write_report(dir: &Path, report: &Report, plots: Option<&Plots>) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|source| EvalError::Io {
+        path: dir.display().to_string(),
+        source,
+    })?;
+    write_atomic(
+        dir,
+        "report.json",
+        serde_json::to_string_pretty(report)?.as_bytes(),
+    )?;
+    write_atomic(dir, "report.html", render_html(report, plots).as_bytes())
+}
