@@ -1,0 +1,39 @@
+//! A trained network as the process crate's [`Denoiser`], for the samplers.
+
+use scorediff_backend::Backend;
+use scorediff_net::ScoreNet;
+use scorediff_process::{Denoiser, ForwardProcess, ParametricScore, ProcessError};
+
+/// Adapts a [`ScoreNet`] `f` (an estimate of `E[X_0 | X_t = x]`) into a [`Denoiser`]; wrap
+/// it in [`ParametricScore`] (or call [`NetDenoiser::score_model`]) to get the score model
+/// `s = (alpha_t f - x) / h_t` of DESIGN.md §1 that the samplers take.
+#[derive(Debug, Clone)]
+pub struct NetDenoiser<N> {
+    /// The trained network.
+    pub net: N,
+}
+
+impl<N> NetDenoiser<N> {
+    /// Wraps a network.
+    pub fn new(net: N) -> Self {
+        Self { net }
+    }
+
+    /// The parametric score model of this denoiser under `process`.
+    pub fn score_model<P: ForwardProcess>(self, process: P) -> ParametricScore<P, Self> {
+        ParametricScore::new(process, self)
+    }
+}
+
+impl<B: Backend, N: ScoreNet<B>> Denoiser<B> for NetDenoiser<N> {
+    fn denoise(
+        &self,
+        backend: &B,
+        x: &B::Matrix,
+        t: &B::Matrix,
+    ) -> Result<B::Matrix, ProcessError> {
+        self.net
+            .predict(backend, x, t)
+            .map_err(|e| ProcessError::Model(Box::new(e)))
+    }
+}

@@ -1,0 +1,626 @@
+//! The training loop: noisy-label regression of DESIGN.md §1.
+//!
+//! Each step draws a batch of `B` records with their times and noise
+//! (`x_t = alpha_t x_0 + sqrt(h_t) eps`), evaluates `L = 1/(2B) sum_j ||f(x_tj, t_j) - x_0j||^2`,
+//! back-propagates `dL/df = (f - x_0) / B` through the network and updates the weights.
+
+use std::io::Write;
+use std::ops::ControlFlow;
+use std::time::Instant;
+
+use scorediff_backend::{Backend, DeviceMatrix, Unary};
+use scorediff_net::ScoreNet;
+use scorediff_process::{NoiseDraw, apply_noise};
+use serde::{Deserialize, Serialize};
+
+use crate::config::{NoiseMode, TrainConfig};
+use crate::data::Dataset;
+use crate::error::{Result, TrainError};
+use crate::optim::{OptState, ema_decay_at, ema_update, swap_weights, trainable_copies};
+use crate::rng::{Purpose, permutation, stream};
+use crate::stop::{EarlyStop, Plateau, StopInfo, StopReason, TheoryStop};
+
+/// What the progress callback receives after every step.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Progress {
+    /// Steps done.
+    pub step: u64,
+    /// Steps of the run.
+    pub max_steps: u64,
+    /// Current epoch (0-based).
+    pub epoch: u64,
+    /// Loss of this step's batch.
+    pub loss: f64,
+    /// Validation loss, when this step was validated.
+    pub val_loss: Option<f64>,
+    /// Learning rate of this step.
+    pub lr: f64,
+    /// Training throughput since `fit` started, records per second.
+    pub rows_per_sec: f64,
+}
+
+/// One line of the training log (also a point of the loss curve).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogEntry {
+    /// Steps done.
+    pub step: u64,
+    /// Epoch (0-based) the step belongs to.
+    pub epoch: u64,
+    /// Mean batch loss over the steps since the previous entry (`None` at step 0).
+    pub train_loss: Option<f64>,
+    /// Validation loss at the fixed draws, when validated.
+    pub val_loss: Option<f64>,
+    /// Learning rate of the last step.
+    pub lr: f64,
+    /// Records per second since the previous entry.
+    pub rows_per_sec: f64,
+    /// Seconds since the run started (over resumptions).
+    pub elapsed_s: f64,
+}
+
+/// The outcome of [`Trainer::fit`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainReport {
+    /// Steps done in total.
+    pub steps: u64,
+    /// Epochs started.
+    pub epochs: u64,
+    /// Why the run ended.
+    pub stop_reason: StopReason,
+    /// The best validation loss and its step, when validated.
+    pub best_val: Option<(f64, u64)>,
+    /// The loss curve (the training log's entries).
+    pub curve: Vec<LogEntry>,
+    /// Seconds spent training (over resumptions).
+    pub elapsed_s: f64,
+    /// Mean throughput of this call, records per second.
+    pub rows_per_sec: f64,
+}
+
+/// Position and history of a run; saved in checkpoints.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub(crate) struct RunState {
+    pub step: u64,
+    pub epoch: u64,
+    pub batch_in_epoch: u64,
+    pub plateau: Plateau,
+    pub curve: Vec<LogEntry>,
+    pub elapsed_s: f64,
+}
+
+/// One epoch's order and noised records (all `N` rows, on the device).
+struct EpochData<B: Backend> {
+    epoch: u64,
+    perm: Vec<usize>,
+    t: B::Matrix,
+    x_t: B::Matrix,
+}
+
+/// Validation records at fixed draws.
+struct ValSet<B: Backend> {
+    x0: B::Matrix,
+    t: B::Matrix,
+    x_t: B::Matrix,
+}
+
+/// Trains a [`ScoreNet`] on a backend.
+#[derive(Debug)]
+pub struct Trainer<B: Backend, N: ScoreNet<B>> {
+    pub(crate) be: B,
+    pub(crate) net: N,
+    pub(crate) config: TrainConfig,
+    pub(crate) early_stop: EarlyStop,
+    pub(crate) opt: OptState<B>,
+    pub(crate) ema: Option<Vec<Option<B::Matrix>>>,
+    pub(crate) best: Option<Vec<Option<B::Matrix>>>,
+    pub(crate) state: RunState,
+}
+
+impl<B: Backend, N: ScoreNet<B>> Trainer<B, N> {
+    /// A trainer at step 0 for `net` (its current weights are the starting point).
+    pub fn new(be: B, net: N, config: TrainConfig) -> Result<Self> {
+        config.validate()?;
+        let opt = OptState::new(&be, net.params(), &config.optimizer)?;
+        let ema = match config.ema_decay {
+            Some(_) => Some(trainable_copies(&be, net.params())?),
+            None => None,
+        };
+        Ok(Self {
+            be,
+            net,
+            config,
+            early_stop: EarlyStop::None,
+            opt,
+            ema,
+            best: None,
+            state: RunState::default(),
+        })
+    }
+
+    /// Sets the early-stopping rule.
+    pub fn with_early_stop(mut self, early_stop: EarlyStop) -> Self {
+        self.early_stop = early_stop;
+        self
+    }
+
+    /// The network with its live (raw, non-averaged) weights.
+    pub fn net(&self) -> &N {
+        &self.net
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &TrainConfig {
+        &self.config
+    }
+
+    /// The backend.
+    pub fn backend(&self) -> &B {
+        &self.be
+    }
+
+    /// Steps done so far.
+    pub fn step(&self) -> u64 {
+        self.state.step
+    }
+
+    /// The loss curve so far.
+    pub fn curve(&self) -> &[LogEntry] {
+        &self.state.curve
+    }
+
+    /// The trained model: the network carrying the evaluation weights (the EMA when
+    /// enabled; the best validated weights after validation early stopping).
+    pub fn into_model(mut self) -> N {
+        if let Some(ema) = self.ema.as_mut() {
+            swap_weights(self.net.params_mut(), ema);
+        }
+        self.net
+    }
+
+    /// Trains on `data` until `max_steps`, an early stop, or the callback's `Break`.
+    ///
+    /// `val` (held-out records) is evaluated at fixed times and noise, drawn once from the
+    /// run's validation stream, every `eval_every` steps, at step 0 and at the end. The call
+    /// continues a run where it stopped (after a resume, or a previous `fit`).
+    pub fn fit(
+        &mut self,
+        data: &Dataset,
+        val: Option<&Dataset>,
+        progress: &mut dyn FnMut(&Progress) -> ControlFlow<()>,
+    ) -> Result<TrainReport> {
+        self.check_data(data, val)?;
+        let started = Instant::now();
+        let elapsed_before = self.state.elapsed_s;
+        let x0 = self.be.from_host(data.rows(), data.dim(), data.data())?;
+        let val_set = val.map(|v| self.validation_set(v)).transpose()?;
+        let mut log = LogWindow::new(started);
+        let mut rows_done = 0usize;
+        if self.state.step == 0 && self.state.curve.is_empty() {
+            let val_loss = self.maybe_validate(val_set.as_ref(), true)?;
+            let lr = self.lr_at(0);
+            self.push_log(&mut log, val_loss, lr, elapsed_before)?;
+        }
+        let mut epoch_data: Option<EpochData<B>> = None;
+        let mut reason = StopReason::MaxSteps;
+        while self.state.step < self.config.max_steps {
+            if let EarlyStop::Theory(TheoryStop::AtStep(k)) = self.early_stop
+                && self.state.step >= k
+            {
+                reason = StopReason::Theory;
+                break;
+            }
+            if epoch_data.as_ref().map(|e| e.epoch) != Some(self.state.epoch) {
+                epoch_data = Some(self.epoch_data(&x0, self.state.epoch)?);
+            }
+            let epoch = epoch_data
+                .as_ref()
+                .ok_or_else(|| TrainError::InvalidConfig("no epoch data".into()))?;
+            let (loss, rows, lr) = self.train_step(&x0, epoch, data.rows())?;
+            rows_done += rows;
+            log.add(loss, rows);
+            let last = self.state.step == self.config.max_steps;
+            let val_loss = self.maybe_validate(val_set.as_ref(), last)?;
+            let plateau_stop = self.track_plateau(val_loss)?;
+            let elapsed = elapsed_before + started.elapsed().as_secs_f64();
+            if val_loss.is_some()
+                || self.state.step.is_multiple_of(self.config.log_every.max(1))
+                || last
+            {
+                self.push_log(&mut log, val_loss, lr, elapsed)?;
+            }
+            let info = StopInfo {
+                step: self.state.step,
+                epoch: self.state.epoch,
+                train_loss: loss,
+                val_loss,
+                lr,
+            };
+            let report = Progress {
+                step: self.state.step,
+                max_steps: self.config.max_steps,
+                epoch: self.state.epoch,
+                loss,
+                val_loss,
+                lr,
+                rows_per_sec: rows_done as f64 / started.elapsed().as_secs_f64().max(1e-9),
+            };
+            let wants_stop = progress(&report).is_break();
+            self.maybe_checkpoint()?;
+            if plateau_stop {
+                reason = StopReason::ValidationPlateau;
+            } else if self.early_stop.theory_fires(&info) {
+                reason = StopReason::Theory;
+            } else if wants_stop {
+                reason = StopReason::Callback;
+            } else {
+                continue;
+            }
+            if !log.is_empty() {
+                self.push_log(&mut log, val_loss, lr, elapsed)?;
+            }
+            break;
+        }
+        self.state.elapsed_s = elapsed_before + started.elapsed().as_secs_f64();
+        if reason != StopReason::Callback {
+            self.restore_best()?;
+        }
+        if let Some(policy) = &self.config.checkpoint {
+            self.save_checkpoint(&policy.dir)?;
+        }
+        Ok(TrainReport {
+            steps: self.state.step,
+            epochs: self.state.epoch + u64::from(self.state.batch_in_epoch > 0),
+            stop_reason: reason,
+            best_val: self.state.plateau.best,
+            curve: self.state.curve.clone(),
+            elapsed_s: self.state.elapsed_s,
+            rows_per_sec: rows_done as f64 / started.elapsed().as_secs_f64().max(1e-9),
+        })
+    }
+
+    /// The objective `1/(2n) sum ||f(x_t, t) - x_0||^2` of the current evaluation weights
+    /// (EMA when enabled) on `n` records at fixed draws.
+    pub fn evaluate(&mut self, x0: &B::Matrix, t: &B::Matrix, x_t: &B::Matrix) -> Result<f64> {
+        if let Some(ema) = self.ema.as_mut() {
+            swap_weights(self.net.params_mut(), ema);
+        }
+        let loss = self.loss_only(x0, t, x_t);
+        if let Some(ema) = self.ema.as_mut() {
+            swap_weights(self.net.params_mut(), ema);
+        }
+        loss
+    }
+
+    fn check_data(&self, data: &Dataset, val: Option<&Dataset>) -> Result<()> {
+        let d = self.net.data_dim();
+        for (what, set) in [("training", Some(data)), ("validation", val)] {
+            let Some(set) = set else { continue };
+            if set.dim() != d {
+                return Err(TrainError::Data(format!(
+                    "{what} data have {} columns, the network expects {d}",
+                    set.dim()
+                )));
+            }
+            if set.rows() == 0 {
+                return Err(TrainError::Data(format!("{what} data are empty")));
+            }
+        }
+        if matches!(self.early_stop, EarlyStop::Validation { .. })
+            && (val.is_none() || self.config.eval_every == 0)
+        {
+            return Err(TrainError::InvalidConfig(
+                "validation early stopping needs validation data and eval_every > 0".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    fn lr_at(&self, step: u64) -> f64 {
+        self.config.optimizer.lr() * self.config.schedule.factor(step, self.config.max_steps)
+    }
+
+    fn batch_size(&self, n: usize) -> usize {
+        self.config.batch_size.unwrap_or(n).min(n)
+    }
+
+    /// The epoch's record order (identity for full batches) and noised records.
+    fn epoch_data(&self, x0: &B::Matrix, epoch: u64) -> Result<EpochData<B>> {
+        let (n, d) = (x0.rows(), x0.cols());
+        let perm = if self.batch_size(n) >= n {
+            (0..n).collect()
+        } else {
+            permutation(&mut stream(self.config.seed, Purpose::Shuffle, epoch, 0), n)
+        };
+        let noise_epoch = match self.config.noise {
+            NoiseMode::FreshEachEpoch => epoch,
+            NoiseMode::Fixed => 0,
+        };
+        let mut rng = stream(self.config.seed, Purpose::TrainNoise, noise_epoch, 0);
+        let draw = NoiseDraw::draw(n, d, &self.config.time_sampler, &mut rng)?;
+        let noised = apply_noise(&self.be, &self.config.process, x0, &draw)?;
+        Ok(EpochData {
+            epoch,
+            perm,
+            t: noised.t,
+            x_t: noised.x_t,
+        })
+    }
+
+    fn validation_set(&self, val: &Dataset) -> Result<ValSet<B>> {
+        let x0 = self.be.from_host(val.rows(), val.dim(), val.data())?;
+        let mut rng = stream(self.config.seed, Purpose::Validation, 0, 0);
+        let draw = NoiseDraw::draw(val.rows(), val.dim(), &self.config.time_sampler, &mut rng)?;
+        let noised = apply_noise(&self.be, &self.config.process, &x0, &draw)?;
+        Ok(ValSet {
+            x0,
+            t: noised.t,
+            x_t: noised.x_t,
+        })
+    }
+
+    /// One optimizer step on the next batch; returns `(batch loss, rows, lr)`.
+    fn train_step(
+        &mut self,
+        x0: &B::Matrix,
+        epoch: &EpochData<B>,
+        n: usize,
+    ) -> Result<(f64, usize, f64)> {
+        let bs = self.batch_size(n);
+        let start = self.state.batch_in_epoch as usize * bs;
+        let idx = &epoch.perm[start..(start + bs).min(n)];
+        let (loss, grads) = if idx.len() == n && bs == n {
+            self.loss_and_grads(x0, &epoch.t, &epoch.x_t)?
+        } else {
+            let xb = self.be.gather_rows(x0, idx)?;
+            let tb = self.be.gather_rows(&epoch.t, idx)?;
+            let xtb = self.be.gather_rows(&epoch.x_t, idx)?;
+            self.loss_and_grads(&xb, &tb, &xtb)?
+        };
+        if !loss.is_finite() {
+            return Err(TrainError::Diverged {
+                step: self.state.step,
+                loss,
+            });
+        }
+        let lr = self.lr_at(self.state.step);
+        let step = self.state.step + 1;
+        self.opt.apply(
+            &self.be,
+            self.net.params_mut(),
+            &grads,
+            &self.config.optimizer,
+            lr,
+            step,
+        )?;
+        if let (Some(ema), Some(decay)) = (self.ema.as_mut(), self.config.ema_decay) {
+            ema_update(&self.be, ema, self.net.params(), ema_decay_at(decay, step))?;
+        }
+        self.state.step = step;
+        self.state.batch_in_epoch += 1;
+        if self.state.batch_in_epoch as usize * bs >= n {
+            self.state.epoch += 1;
+            self.state.batch_in_epoch = 0;
+        }
+        Ok((loss, idx.len(), lr))
+    }
+
+    /// Loss and parameter gradients of a batch, in passes of at most `max_rows_per_pass`
+    /// rows whose gradients are summed (each pass uses `dL/df = (f - x_0) / B`).
+    fn loss_and_grads(
+        &self,
+        x0: &B::Matrix,
+        t: &B::Matrix,
+        x_t: &B::Matrix,
+    ) -> Result<(f64, Vec<B::Matrix>)> {
+        let rows = x0.rows();
+        let inv_b = 1.0 / rows as f64;
+        let mut loss = 0.0;
+        let mut total: Option<Vec<B::Matrix>> = None;
+        for (s, e) in passes(rows, self.config.max_rows_per_pass) {
+            let (x0c, tc, xtc) = self.chunk(x0, t, x_t, s, e, rows)?;
+            let fwd = self.net.forward(&self.be, xtc.get(x_t), tc.get(t))?;
+            let diff = self.be.sub(&fwd.output, x0c.get(x0))?;
+            let sq = self.be.unary(Unary::Square, &diff)?;
+            loss += 0.5 * inv_b * self.be.sum(&sq)?;
+            let g = self.be.scale(&diff, inv_b as f32)?;
+            let grads = self.net.backward(&self.be, &fwd, &g)?;
+            match total.as_mut() {
+                None => total = Some(grads),
+                Some(acc) => {
+                    for (a, gr) in acc.iter_mut().zip(&grads) {
+                        self.be.axpby(1.0, gr, 1.0, a)?;
+                    }
+                }
+            }
+        }
+        let grads = total.ok_or_else(|| TrainError::Data("empty batch".into()))?;
+        Ok((loss, grads))
+    }
+
+    fn loss_only(&self, x0: &B::Matrix, t: &B::Matrix, x_t: &B::Matrix) -> Result<f64> {
+        let rows = x0.rows();
+        let mut loss = 0.0;
+        for (s, e) in passes(rows, self.config.max_rows_per_pass) {
+            let (x0c, tc, xtc) = self.chunk(x0, t, x_t, s, e, rows)?;
+            let f = self.net.predict(&self.be, xtc.get(x_t), tc.get(t))?;
+            let diff = self.be.sub(&f, x0c.get(x0))?;
+            let sq = self.be.unary(Unary::Square, &diff)?;
+            loss += self.be.sum(&sq)?;
+        }
+        Ok(0.5 * loss / rows.max(1) as f64)
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn chunk(
+        &self,
+        x0: &B::Matrix,
+        t: &B::Matrix,
+        x_t: &B::Matrix,
+        s: usize,
+        e: usize,
+        rows: usize,
+    ) -> Result<(Part<B>, Part<B>, Part<B>)> {
+        if s == 0 && e == rows {
+            return Ok((Part::Whole, Part::Whole, Part::Whole));
+        }
+        Ok((
+            Part::Rows(self.be.slice_rows(x0, s, e)?),
+            Part::Rows(self.be.slice_rows(t, s, e)?),
+            Part::Rows(self.be.slice_rows(x_t, s, e)?),
+        ))
+    }
+
+    fn maybe_validate(&mut self, val: Option<&ValSet<B>>, force: bool) -> Result<Option<f64>> {
+        let Some(v) = val else { return Ok(None) };
+        let every = self.config.eval_every;
+        if every == 0 || !(force || self.state.step.is_multiple_of(every)) {
+            return Ok(None);
+        }
+        Ok(Some(self.evaluate(&v.x0, &v.t, &v.x_t)?))
+    }
+
+    /// Updates the plateau tracker; keeps the best evaluation weights; returns whether the
+    /// validation early stop fires.
+    fn track_plateau(&mut self, val_loss: Option<f64>) -> Result<bool> {
+        let (
+            Some(loss),
+            EarlyStop::Validation {
+                patience,
+                min_delta,
+            },
+        ) = (val_loss, &self.early_stop)
+        else {
+            return Ok(false);
+        };
+        let (patience, min_delta) = (*patience, *min_delta);
+        if self.state.plateau.observe(loss, self.state.step, min_delta) {
+            let source = match self.ema.as_ref() {
+                Some(ema) => ema
+                    .iter()
+                    .map(|e| e.as_ref().map(|m| self.be.copy(m)).transpose())
+                    .collect::<std::result::Result<Vec<_>, _>>()?,
+                None => trainable_copies(&self.be, self.net.params())?,
+            };
+            self.best = Some(source);
+        }
+        Ok(self.state.plateau.since_best >= patience.max(1))
+    }
+
+    /// After validation early stopping, the best evaluation weights become both the live
+    /// weights and the EMA.
+    fn restore_best(&mut self) -> Result<()> {
+        let Some(best) = self.best.as_ref() else {
+            return Ok(());
+        };
+        for (p, b) in self.net.params_mut().iter_mut().zip(best) {
+            if let Some(b) = b {
+                p.value = self.be.copy(b)?;
+            }
+        }
+        if self.ema.is_some() {
+            self.ema = Some(trainable_copies(&self.be, self.net.params())?);
+        }
+        Ok(())
+    }
+
+    fn push_log(
+        &mut self,
+        log: &mut LogWindow,
+        val_loss: Option<f64>,
+        lr: f64,
+        elapsed_s: f64,
+    ) -> Result<()> {
+        let (train_loss, rows_per_sec) = log.take();
+        let entry = LogEntry {
+            step: self.state.step,
+            epoch: self.state.epoch,
+            train_loss,
+            val_loss,
+            lr,
+            rows_per_sec,
+            elapsed_s,
+        };
+        if let Some(path) = &self.config.log_path {
+            let mut file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .map_err(|e| TrainError::io(path, e))?;
+            let line = serde_json::to_string(&entry)
+                .map_err(|e| TrainError::InvalidConfig(e.to_string()))?;
+            writeln!(file, "{line}").map_err(|e| TrainError::io(path, e))?;
+        }
+        self.state.curve.push(entry);
+        Ok(())
+    }
+
+    fn maybe_checkpoint(&self) -> Result<()> {
+        let Some(policy) = &self.config.checkpoint else {
+            return Ok(());
+        };
+        let done = self.state.step == self.config.max_steps;
+        if !done && self.state.step.is_multiple_of(policy.every_steps) {
+            self.save_checkpoint(&policy.dir)?;
+        }
+        Ok(())
+    }
+}
+
+/// A matrix argument that is either the whole input or a slice of it.
+enum Part<B: Backend> {
+    Whole,
+    Rows(B::Matrix),
+}
+
+impl<B: Backend> Part<B> {
+    fn get<'a>(&'a self, whole: &'a B::Matrix) -> &'a B::Matrix {
+        match self {
+            Part::Whole => whole,
+            Part::Rows(m) => m,
+        }
+    }
+}
+
+/// Row ranges of at most `max` rows covering `0..rows`.
+fn passes(rows: usize, max: usize) -> impl Iterator<Item = (usize, usize)> {
+    let max = max.max(1);
+    (0..rows.div_ceil(max)).map(move |i| (i * max, ((i + 1) * max).min(rows)))
+}
+
+/// Accumulates the batch losses and rows between two log entries.
+struct LogWindow {
+    since: Instant,
+    loss_sum: f64,
+    steps: u64,
+    rows: usize,
+}
+
+impl LogWindow {
+    fn new(since: Instant) -> Self {
+        Self {
+            since,
+            loss_sum: 0.0,
+            steps: 0,
+            rows: 0,
+        }
+    }
+
+    fn add(&mut self, loss: f64, rows: usize) {
+        self.loss_sum += loss;
+        self.steps += 1;
+        self.rows += rows;
+    }
+
+    fn is_empty(&self) -> bool {
+        self.steps == 0
+    }
+
+    /// `(mean loss, rows per second)` since the last call; resets the window.
+    fn take(&mut self) -> (Option<f64>, f64) {
+        let secs = self.since.elapsed().as_secs_f64().max(1e-9);
+        let mean = (self.steps > 0).then(|| self.loss_sum / self.steps as f64);
+        let rate = self.rows as f64 / secs;
+        *self = LogWindow::new(Instant::now());
+        (mean, rate)
+    }
+}
