@@ -71,12 +71,26 @@ pub struct Forward<B: Backend> {
     /// Intermediate matrices saved for [`ScoreNet::backward`]; their meaning is private to
     /// the network that produced them.
     saved: Vec<B::Matrix>,
+    /// The forward pass of a wrapped network, for wrappers (such as a preconditioning
+    /// layer) whose backward pass calls the inner network's.
+    inner: Option<Box<Forward<B>>>,
 }
 
 impl<B: Backend> Forward<B> {
     /// Bundles an output with the intermediates its network's backward pass reads.
     pub fn new(output: B::Matrix, saved: Vec<B::Matrix>) -> Self {
-        Self { output, saved }
+        Self { output, saved, inner: None }
+    }
+
+    /// A wrapper's forward pass: its output and intermediates, and the wrapped network's
+    /// own forward pass.
+    pub fn wrapping(output: B::Matrix, saved: Vec<B::Matrix>, inner: Forward<B>) -> Self {
+        Self { output, saved, inner: Some(Box::new(inner)) }
+    }
+
+    /// The wrapped network's forward pass, when this one came from a wrapper.
+    pub fn inner(&self) -> Option<&Forward<B>> {
+        self.inner.as_deref()
     }
 
     /// The saved intermediates.

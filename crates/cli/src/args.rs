@@ -1,0 +1,177 @@
+//! Command-line arguments.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// scorediff: synthetic copies of tables from a diffusion model whose score is learned by
+/// gradient descent.
+#[derive(Debug, Parser)]
+#[command(name = "scorediff", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the inferred schema of a table as JSON (edit it and pass it to `fit --schema`).
+    Schema(SchemaArgs),
+    /// Train a model on a table and write the model directory.
+    Fit(FitArgs),
+    /// Generate synthetic rows from a model directory and write them as CSV.
+    Sample(SampleArgs),
+    /// Compare a synthetic table with the real one: fidelity, utility and privacy metrics.
+    Eval(EvalArgs),
+    /// Fit, sample and evaluate the default table in one go (Credit Default when
+    /// ../shared/data/credit-default exists, else the red wine quality table).
+    Quickstart(QuickstartArgs),
+}
+
+/// Options shared by every command.
+#[derive(Debug, Clone, Args)]
+pub struct Common {
+    /// Seed of every random draw: the same seed gives the same output on the same backend.
+    #[arg(long, default_value_t = 0, global = true)]
+    pub seed: u64,
+    /// Compute backend.
+    #[arg(long, value_enum, default_value_t = BackendChoice::Cpu, global = true)]
+    pub backend: BackendChoice,
+    /// Print a JSON summary on stdout instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// No progress bars.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+}
+
+/// Which backend runs the numerical work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BackendChoice {
+    /// faer on all CPU cores.
+    Cpu,
+    /// wgpu compute shaders (a GPU, or Mesa's lavapipe on the CPU).
+    Wgpu,
+}
+
+/// How to read an input table.
+#[derive(Debug, Clone, Args)]
+pub struct ReadArgs {
+    /// Field delimiter of a CSV file (detected when absent).
+    #[arg(long)]
+    pub delimiter: Option<char>,
+    /// Sheet of an Excel file, by name or 0-based index (the first sheet when absent).
+    #[arg(long)]
+    pub sheet: Option<String>,
+    /// 0-based row that holds the column names (detected when absent: the UCI Credit Default
+    /// .xls has two header rows, the second one holds the names).
+    #[arg(long)]
+    pub header_row: Option<usize>,
+    /// Schema JSON to use instead of inferring one (see `scorediff schema`).
+    #[arg(long)]
+    pub schema: Option<PathBuf>,
+    /// Name of the target column (default: the last column).
+    #[arg(long)]
+    pub target: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// The table (CSV, .xls or .xlsx).
+    pub table: PathBuf,
+    #[command(flatten)]
+    pub read: ReadArgs,
+    /// Write the schema to this file instead of stdout.
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// Which score network to train.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum NetChoice {
+    /// The practical MLP denoiser with time embedding and softmax heads (the default).
+    Mlp,
+    /// The paper's two-layer ReLU network trained by full-batch gradient descent.
+    TwoLayer,
+}
+
+#[derive(Debug, Args)]
+pub struct FitArgs {
+    /// The training table (CSV, .xls or .xlsx).
+    pub table: PathBuf,
+    /// The model directory to write.
+    #[arg(long, short)]
+    pub model: PathBuf,
+    #[command(flatten)]
+    pub read: ReadArgs,
+    /// Score network.
+    #[arg(long, value_enum, default_value_t = NetChoice::Mlp)]
+    pub net: NetChoice,
+    /// Upper bound on training steps (the stopping rule usually stops earlier).
+    #[arg(long)]
+    pub max_steps: Option<usize>,
+    /// Upper bound on training time in seconds.
+    #[arg(long)]
+    pub max_seconds: Option<f64>,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+#[derive(Debug, Args)]
+pub struct SampleArgs {
+    /// The model directory written by `scorediff fit`.
+    pub model: PathBuf,
+    /// Number of rows to generate (default: as many as the training table had).
+    #[arg(long, short)]
+    pub rows: Option<usize>,
+    /// Output CSV file.
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// Number of sampler steps (default: the model's).
+    #[arg(long)]
+    pub steps: Option<usize>,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// The real training table.
+    #[arg(long)]
+    pub real: PathBuf,
+    /// The real test table (for the machine-learning-efficiency test).
+    #[arg(long)]
+    pub test: Option<PathBuf>,
+    /// The synthetic table.
+    #[arg(long)]
+    pub syn: PathBuf,
+    /// Real rows never shown to the model (for the DCR test; default: the test table).
+    #[arg(long)]
+    pub holdout: Option<PathBuf>,
+    /// Directory for report.json and report.html.
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+    /// Skip the plots of the HTML report.
+    #[arg(long)]
+    pub no_plots: bool,
+    #[command(flatten)]
+    pub read: ReadArgs,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+#[derive(Debug, Args)]
+pub struct QuickstartArgs {
+    /// Output directory: model/, synthetic.csv and report/.
+    #[arg(long, short, default_value = "out")]
+    pub out: PathBuf,
+    /// Score network.
+    #[arg(long, value_enum, default_value_t = NetChoice::Mlp)]
+    pub net: NetChoice,
+    /// Upper bound on training time in seconds.
+    #[arg(long)]
+    pub max_seconds: Option<f64>,
+    #[command(flatten)]
+    pub common: Common,
+}

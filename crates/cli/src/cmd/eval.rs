@@ -1,0 +1,54 @@
+//! `scorediff eval`: fidelity, utility and privacy metrics of a synthetic table.
+
+use super::{infer_options, print_json, read_options, user_schema};
+use crate::args::EvalArgs;
+use crate::progress::EvalBars;
+use scorediff::eval::{EvalConfig, evaluate, make_plots, write_report};
+use scorediff::tabular::{ColumnKind, Schema, Table, read_path};
+use scorediff::{Error, Result};
+use std::path::Path;
+
+pub fn run(a: EvalArgs) -> Result<()> {
+    let read = read_options(&a.read)?;
+    let raw = read_path(&a.real, &read)?;
+    let schema = Schema::infer_with(&raw, &infer_options(&a.read), user_schema(&a.read)?.as_ref())?;
+    let real = schema.apply(&raw)?;
+    // Every other table is typed by the real table's schema, so categories line up.
+    let load = |p: &Path| -> Result<Table> { Ok(schema.apply(&read_path(p, &read)?)?) };
+    let syn = load(&a.syn)?;
+    let test = a.test.as_deref().map(load).transpose()?;
+    let holdout = match a.holdout.as_deref() {
+        Some(p) => Some(load(p)?),
+        None => test.clone(),
+    };
+    let cfg = eval_config(&schema, a.common.seed)?;
+    let bars = EvalBars::new(!(a.common.quiet || a.common.json));
+    let report = evaluate(&real, test.as_ref(), &syn, holdout.as_ref(), &cfg, &bars)?;
+    bars.finish();
+    if let Some(dir) = &a.out {
+        let plots = if a.no_plots { None } else { Some(make_plots(&real, &syn, &report)?) };
+        write_report(dir, &report, plots.as_ref())?;
+        if !a.common.json && !a.common.quiet {
+            eprintln!("wrote {}/report.json and report.html", dir.display());
+        }
+    }
+    if a.common.json { print_json(&report) } else {
+        println!("{}", report.summary());
+        Ok(())
+    }
+}
+
+/// The benchmark protocol for this schema: the MLE test needs a binary categorical target.
+pub fn eval_config(schema: &Schema, seed: u64) -> Result<EvalConfig> {
+    let target = schema.target.clone().ok_or_else(|| {
+        Error::Usage("the table has no target column: name one with --target".into())
+    })?;
+    let mut cfg = EvalConfig::new(target.clone());
+    cfg.seed = seed;
+    let binary = schema
+        .column(&target)
+        .is_some_and(|c| c.kind == ColumnKind::Categorical && c.categories.len() == 2);
+    cfg.mle = binary;
+    cfg.mle_real_reference = binary;
+    Ok(cfg)
+}

@@ -1,0 +1,108 @@
+//! `scorediff fit`: train a model on a table and write its directory.
+
+use super::backend::{OnBackend, dispatch};
+use super::{infer_options, print_json, read_options, user_schema};
+use crate::args::{FitArgs, NetChoice};
+use crate::progress::Bar;
+use scorediff::backend::Backend;
+use scorediff::pipeline::{FitConfig, Model, NetKind, fit};
+use scorediff::tabular::{Schema, Table, load_table};
+use scorediff::{Result, net::ScoreNet};
+use serde::Serialize;
+use std::ops::ControlFlow;
+use std::path::PathBuf;
+
+pub fn run(a: FitArgs) -> Result<()> {
+    let read = read_options(&a.read)?;
+    let user = user_schema(&a.read)?;
+    let (table, schema) = load_table(&a.table, &read, user.as_ref(), &infer_options(&a.read))?;
+    let mut cfg = FitConfig::for_net(net_kind(a.net)).with_seed(a.common.seed);
+    if let Some(steps) = a.max_steps {
+        cfg.train.max_steps = steps as u64;
+    }
+    cfg.max_seconds = a.max_seconds;
+    let job = FitJob { table, schema, cfg, dir: a.model, bars: !(a.common.quiet || a.common.json) };
+    let summary = dispatch(a.common.backend, job)?;
+    if a.common.json {
+        print_json(&summary)
+    } else {
+        println!(
+            "fitted {} rows x {} columns ({} encoded) with {} ({} parameters) on {}: {} steps in {:.1} s, stopped by {}; model in {}",
+            summary.rows, summary.columns, summary.encoded_width, summary.net, summary.parameters,
+            summary.backend, summary.steps, summary.seconds, summary.stop_reason, summary.model.display()
+        );
+        Ok(())
+    }
+}
+
+/// The network kind a user chose.
+pub fn net_kind(choice: NetChoice) -> NetKind {
+    match choice {
+        NetChoice::Mlp => NetKind::Mlp,
+        NetChoice::TwoLayer => NetKind::TwoLayer,
+    }
+}
+
+/// What `fit --json` prints.
+#[derive(Debug, Serialize)]
+pub struct FitSummary {
+    pub model: PathBuf,
+    pub backend: String,
+    pub rows: usize,
+    pub columns: usize,
+    pub encoded_width: usize,
+    pub net: String,
+    pub parameters: usize,
+    pub steps: u64,
+    pub stop_reason: String,
+    pub best_validation_loss: Option<f64>,
+    pub seconds: f64,
+}
+
+/// Fits on a backend and saves the model.
+pub struct FitJob {
+    pub table: Table,
+    pub schema: Schema,
+    pub cfg: FitConfig,
+    pub dir: PathBuf,
+    pub bars: bool,
+}
+
+impl OnBackend for FitJob {
+    type Output = FitSummary;
+
+    fn run<B: Backend>(self, be: B) -> Result<FitSummary> {
+        let bar = Bar::new(self.bars, "training", self.cfg.train.max_steps);
+        let mut progress = |p: &scorediff::train::Progress| {
+            let msg = format!("loss {:.4} {:.0} rows/s", p.loss, p.rows_per_sec);
+            bar.update(p.step, p.max_steps, msg);
+            ControlFlow::Continue(())
+        };
+        let model: Model<B> = fit(&be, &self.table, &self.schema, &self.cfg, &mut progress)?;
+        bar.finish();
+        model.save(&be, &self.dir)?;
+        Ok(FitSummary {
+            model: self.dir,
+            backend: be.name(),
+            rows: self.table.n_rows(),
+            columns: self.table.n_cols(),
+            encoded_width: model.encoder.width(),
+            net: format!("{:?}", self.cfg.net).to_lowercase(),
+            parameters: model.net.n_trainable(),
+            steps: model.report.steps,
+            stop_reason: stop_reason(model.report.stop_reason).to_string(),
+            best_validation_loss: model.report.best_val.map(|(v, _)| v),
+            seconds: model.report.elapsed_s,
+        })
+    }
+}
+
+fn stop_reason(r: scorediff::train::StopReason) -> &'static str {
+    use scorediff::train::StopReason;
+    match r {
+        StopReason::MaxSteps => "the step limit",
+        StopReason::ValidationPlateau => "the validation loss (best weights kept)",
+        StopReason::Theory => "the theory's stopping rule",
+        StopReason::Callback => "the time budget",
+    }
+}

@@ -1,0 +1,57 @@
+//! The subcommands.
+
+mod backend;
+mod eval;
+mod fit;
+mod quickstart;
+mod sample;
+mod schema;
+
+use crate::args::{Cli, Command, ReadArgs};
+use scorediff::tabular::{InferOptions, ReadOptions, Schema, TargetChoice};
+use scorediff::{Error, Result};
+
+/// Runs one command.
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Schema(a) => schema::run(a),
+        Command::Eval(a) => eval::run(a),
+        Command::Fit(a) => fit::run(a),
+        Command::Sample(a) => sample::run(a),
+        Command::Quickstart(a) => quickstart::run(a),
+    }
+}
+
+/// The reader options a user gave.
+pub fn read_options(a: &ReadArgs) -> Result<ReadOptions> {
+    let mut opts = ReadOptions::default();
+    if let Some(d) = a.delimiter {
+        let byte = u8::try_from(u32::from(d))
+            .map_err(|_| Error::Usage(format!("--delimiter `{d}` is not a single-byte character")))?;
+        opts.delimiter = Some(byte);
+    }
+    opts.sheet = a.sheet.clone();
+    opts.header_row = a.header_row;
+    Ok(opts)
+}
+
+/// The inference options a user gave.
+pub fn infer_options(a: &ReadArgs) -> InferOptions {
+    let mut opts = InferOptions::default();
+    if let Some(t) = &a.target {
+        opts.target = TargetChoice::Named(t.clone());
+    }
+    opts
+}
+
+/// The user's schema file, if any.
+pub fn user_schema(a: &ReadArgs) -> Result<Option<Schema>> {
+    a.schema.as_ref().map(Schema::load).transpose().map_err(Error::from)
+}
+
+/// Prints `value` as pretty JSON on stdout.
+pub fn print_json(value: &impl serde::Serialize) -> Result<()> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| Error::Usage(format!("JSON: {e}")))?;
+    println!("{text}");
+    Ok(())
+}

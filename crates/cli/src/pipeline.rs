@@ -1,0 +1,300 @@
+//! The end-to-end pipeline: table -> encoder -> matrix -> training -> sampler -> decoder ->
+//! table (DESIGN.md §2), shared by the binary and `cargo xtask reproduce`.
+//!
+//! [`FitConfig::default`] is the theory-guided recipe (docs/recipe.md): the paper's
+//! Ornstein-Uhlenbeck process, the parametric score form `s = (alpha_t f - x) / h_t`,
+//! times uniform on `[T0, T]`, and training stopped by a rule rather than a per-data-set
+//! search.
+
+use crate::{Error, Result};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use scorediff_backend::{Backend, ColumnBlock};
+use scorediff_net::{AnyNet, MlpConfig, NetConfig, OutputBlock, ScoreNet, TwoLayerConfig};
+use scorediff_process::{
+    Denoiser, ParametricScore, ProcessConfig, ProcessError, SampleProgress, SamplerConfig,
+    TimeSampler, sample_with_progress,
+};
+use scorediff_tabular::{Encoder, EncoderOptions, Matrix, Schema, Table, split_rows};
+use scorediff_train::{
+    Dataset, Decay, EarlyStop, LrSchedule, NoiseMode, OptimizerConfig, PreconditionConfig,
+    Preconditioned, TrainConfig, TrainReport, Trainer,
+};
+use serde::{Deserialize, Serialize};
+use std::ops::ControlFlow;
+use std::time::Instant;
+
+/// Which score network a fit trains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NetKind {
+    /// The practical MLP denoiser (time embedding, SiLU, softmax heads on one-hot blocks).
+    Mlp,
+    /// The paper's two-layer ReLU network (frozen output signs), trained by full-batch GD.
+    TwoLayer,
+}
+
+/// How training decides to stop.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum StopChoice {
+    /// Run `max_steps`.
+    None,
+    /// Stop when the held-out loss at fixed draws has not improved for `patience`
+    /// validations, and keep the best weights.
+    Validation {
+        /// Validations without improvement before stopping.
+        patience: usize,
+        /// Smallest decrease that counts as improvement.
+        min_delta: f64,
+    },
+}
+
+/// Everything a fit needs besides the table; stored in the model directory.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FitConfig {
+    /// The network kind.
+    pub net: NetKind,
+    /// Hidden width of the MLP.
+    pub mlp_width: usize,
+    /// Hidden layers of the MLP.
+    pub mlp_depth: usize,
+    /// Residual blocks in the MLP.
+    pub mlp_residual: bool,
+    /// Width `m` of the two-layer network.
+    pub two_layer_width: usize,
+    /// Preconditioning of the denoiser (`f = c_skip x + c_out F(c_in x, t)`); `None` uses
+    /// the network as the denoiser directly, as the theory does.
+    pub precondition: Option<PreconditionConfig>,
+    /// Encoding of the table.
+    pub encoder: EncoderOptions,
+    /// Training settings (process, times, optimizer, schedule, batch, steps, EMA, seed).
+    pub train: TrainConfig,
+    /// Share of the training rows held out for the validation loss.
+    pub validation_fraction: f64,
+    /// The stopping rule.
+    pub stop: StopChoice,
+    /// Wall-clock budget of training in seconds (`None`: none).
+    pub max_seconds: Option<f64>,
+    /// The reverse sampler used by `sample`.
+    pub sampler: SamplerConfig,
+}
+
+impl Default for FitConfig {
+    /// The default recipe with the MLP (docs/recipe.md gives the evidence for each value).
+    fn default() -> Self {
+        let process = ProcessConfig::OrnsteinUhlenbeck;
+        let train = TrainConfig {
+            time_sampler: TimeSampler::uniform_for(&process),
+            process,
+            optimizer: OptimizerConfig::adam(2e-3),
+            schedule: LrSchedule { warmup_steps: 200, decay: Decay::Cosine, min_factor: 0.05 },
+            batch_size: Some(1024),
+            max_steps: 6_000,
+            noise: NoiseMode::FreshEachEpoch,
+            ema_decay: Some(0.999),
+            seed: 0,
+            eval_every: 250,
+            log_every: 50,
+            max_rows_per_pass: 8192,
+            log_path: None,
+            checkpoint: None,
+        };
+        Self {
+            net: NetKind::Mlp,
+            mlp_width: 256,
+            mlp_depth: 3,
+            mlp_residual: true,
+            two_layer_width: 4096,
+            precondition: Some(PreconditionConfig::default()),
+            encoder: EncoderOptions::default(),
+            train,
+            validation_fraction: 0.05,
+            stop: StopChoice::Validation { patience: 6, min_delta: 0.0 },
+            max_seconds: None,
+            sampler: SamplerConfig::default(),
+        }
+    }
+}
+
+impl FitConfig {
+    /// The default recipe for a network kind. The two-layer network is the theory's
+    /// setting: full-batch gradient descent on the fixed noisy triples.
+    pub fn for_net(net: NetKind) -> Self {
+        let mut cfg = Self { net, ..Self::default() };
+        if net == NetKind::TwoLayer {
+            cfg.precondition = None;
+            cfg.train.optimizer = OptimizerConfig::Gd { lr: 1.0 };
+            cfg.train.schedule = LrSchedule::default();
+            cfg.train.batch_size = None;
+            cfg.train.ema_decay = None;
+            cfg.train.max_steps = 2_000;
+            cfg.train.eval_every = 50;
+            cfg.train.log_every = 10;
+        }
+        cfg
+    }
+
+    /// Uses `seed` for every draw of the fit (weights, split, noise, sampler).
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.train.seed = seed;
+        self.sampler.seed = seed;
+        self
+    }
+
+    /// The denoiser around a network `F` (see [`Preconditioned`]).
+    pub fn wrap<N>(&self, net: N, d: usize, blocks: &[(usize, usize)]) -> Preconditioned<N> {
+        let blocks: Vec<ColumnBlock> = blocks.iter().map(|&(s, l)| ColumnBlock::new(s, l)).collect();
+        Preconditioned::new(net, self.train.process, self.precondition, d, &blocks)
+    }
+
+    /// The network configuration for data of width `d` with one-hot `blocks`.
+    fn net_config(&self, d: usize, blocks: &[(usize, usize)]) -> NetConfig {
+        match self.net {
+            NetKind::Mlp => {
+                let mut c = MlpConfig::new(d, self.mlp_width, self.mlp_depth, self.train.seed);
+                c.residual = self.mlp_residual;
+                c.categorical_blocks =
+                    blocks.iter().map(|&(start, len)| OutputBlock { start, len }).collect();
+                NetConfig::Mlp(c)
+            }
+            NetKind::TwoLayer => NetConfig::TwoLayer(TwoLayerConfig {
+                data_dim: d,
+                width: self.two_layer_width,
+                seed: self.train.seed,
+            }),
+        }
+    }
+}
+
+/// A fitted model: what `sample` needs and nothing else.
+#[derive(Debug)]
+pub struct Model<B: Backend> {
+    /// The schema of the training table.
+    pub schema: Schema,
+    /// The fitted encoder.
+    pub encoder: Encoder,
+    /// The trained denoiser (EMA or best weights).
+    pub net: Preconditioned<AnyNet<B>>,
+    /// The configuration of the fit.
+    pub config: FitConfig,
+    /// Rows of the training table.
+    pub n_train_rows: usize,
+    /// The training outcome.
+    pub report: TrainReport,
+}
+
+/// Fits a model to `table` (typed by `schema`). `progress` sees every training step and may
+/// stop the run early by returning `Break`.
+pub fn fit<B: Backend>(
+    be: &B,
+    table: &Table,
+    schema: &Schema,
+    cfg: &FitConfig,
+    progress: &mut dyn FnMut(&scorediff_train::Progress) -> ControlFlow<()>,
+) -> Result<Model<B>> {
+    let encoder = Encoder::fit(table, schema, &cfg.encoder)?;
+    let x = encoder.encode(table)?;
+    let blocks = encoder.categorical_blocks();
+    let (train, val) = split_validation(&x, &blocks, cfg)?;
+    let net = cfg.net_config(x.cols, &blocks).build(be).map_err(model_err)?;
+    let net = cfg.wrap(net, x.cols, &blocks);
+    let mut trainer = Trainer::new(be.clone(), net, cfg.train.clone())
+        .map_err(model_err)?
+        .with_early_stop(early_stop(cfg.stop));
+    let started = Instant::now();
+    let budget = cfg.max_seconds;
+    let mut on_step = |p: &scorediff_train::Progress| {
+        if budget.is_some_and(|b| started.elapsed().as_secs_f64() > b) {
+            return ControlFlow::Break(());
+        }
+        progress(p)
+    };
+    let report = trainer.fit(&train, val.as_ref(), &mut on_step).map_err(model_err)?;
+    Ok(Model {
+        schema: schema.clone(),
+        encoder,
+        net: trainer.into_model(),
+        config: cfg.clone(),
+        n_train_rows: table.n_rows(),
+        report,
+    })
+}
+
+fn early_stop(choice: StopChoice) -> EarlyStop {
+    match choice {
+        StopChoice::None => EarlyStop::None,
+        StopChoice::Validation { patience, min_delta } => {
+            EarlyStop::Validation { patience, min_delta }
+        }
+    }
+}
+
+/// Splits the encoded rows into training and validation datasets (seeded).
+fn split_validation(
+    x: &Matrix,
+    blocks: &[(usize, usize)],
+    cfg: &FitConfig,
+) -> Result<(Dataset, Option<Dataset>)> {
+    let col_blocks: Vec<ColumnBlock> = blocks.iter().map(|&(s, l)| ColumnBlock::new(s, l)).collect();
+    let make = |rows: &[usize]| -> Result<Dataset> {
+        let mut data = Vec::with_capacity(rows.len() * x.cols);
+        for &i in rows {
+            data.extend_from_slice(x.row(i));
+        }
+        Dataset::new(data, rows.len(), x.cols)
+            .and_then(|d| d.with_blocks(col_blocks.clone()))
+            .map_err(model_err)
+    };
+    let n_val = (x.rows as f64 * cfg.validation_fraction).round() as usize;
+    if n_val == 0 || matches!(cfg.stop, StopChoice::None) && cfg.validation_fraction == 0.0 {
+        let all: Vec<usize> = (0..x.rows).collect();
+        return Ok((make(&all)?, None));
+    }
+    let split = split_rows(x.rows, cfg.validation_fraction, cfg.train.seed)?;
+    Ok((make(&split.train)?, Some(make(&split.holdout)?)))
+}
+
+/// Generates `n_rows` synthetic rows with the model's sampler (seeded by `seed`).
+/// `progress(done, total)` reports sampler steps.
+pub fn sample<B: Backend>(
+    be: &B,
+    model: &Model<B>,
+    n_rows: usize,
+    sampler: &SamplerConfig,
+    seed: u64,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Table> {
+    let process = model.config.train.process;
+    let d = model.encoder.width();
+    let score = ParametricScore::new(process, NetRef(&model.net));
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut on_step = |p: SampleProgress| progress(p.steps_done, p.steps_total);
+    let x = sample_with_progress(be, &process, &score, n_rows, d, sampler, &mut rng, &mut on_step)
+        .map_err(model_err)?;
+    let data = be.to_host(&x)?;
+    let m = Matrix::new(n_rows, d, data)?;
+    // Categorical blocks hold the denoiser's class probabilities: draw from them.
+    Ok(model.encoder.decode_sampled(&m, &mut rng)?)
+}
+
+/// A borrowed network as the denoiser `f` of the parametric score form (DESIGN.md §1).
+struct NetRef<'a, B: Backend>(&'a Preconditioned<AnyNet<B>>);
+
+impl<B: Backend> Denoiser<B> for NetRef<'_, B> {
+    fn denoise(&self, be: &B, x: &B::Matrix, t: &B::Matrix) -> std::result::Result<B::Matrix, ProcessError> {
+        self.0.predict(be, x, t).map_err(|e| ProcessError::Model(Box::new(e)))
+    }
+}
+
+/// The error of a model-side crate as a facade error.
+pub(crate) fn model_err(e: impl std::fmt::Display) -> Error {
+    Error::Usage(e.to_string())
+}
+
+impl<B: Backend> Model<B> {
+    /// Number of trainable parameters.
+    pub fn n_params(&self) -> usize {
+        self.net.n_trainable()
+    }
+}
