@@ -1,1 +1,55 @@
-fn main() {}
+//! `cargo xtask`: project tasks that are programs rather than tests.
+//!
+//! - `cargo xtask conformance [--backends faer,wgpu] [--cases N] [--seed S]`: the
+//!   cross-backend op suite (`scorediff_backend::conformance`) of every backend against
+//!   a naive host reference; exits non-zero on any failure.
+//! - `cargo xtask bench [--backends faer,wgpu] [--reps N]`: throughput of matmul and of
+//!   the elementwise ops per backend, and scorediff-faer against a bare faer call.
+//! - `cargo xtask adapter`: the wgpu adapter the environment selects (CI prints it).
+//!
+//! Each subcommand lives in its own module; add one by adding a variant to [`Command`]
+//! and an arm to the `match` in [`main`].
+
+mod backends;
+mod bench;
+mod conformance;
+mod naive;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Project tasks of scorediff.
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Runs every backend operation on random inputs and compares each backend with a
+    /// naive host reference; prints op x backend -> max error and PASS/FAIL.
+    Conformance(conformance::Args),
+    /// Measures matmul GFLOP/s and elementwise throughput per backend.
+    Bench(bench::Args),
+    /// Prints the wgpu adapter the environment selects; fails when there is none.
+    Adapter,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Conformance(args) => conformance::run(&args),
+        Command::Bench(args) => bench::run(&args),
+        Command::Adapter => backends::wgpu().map(|_| ExitCode::SUCCESS),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

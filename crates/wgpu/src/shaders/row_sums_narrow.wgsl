@@ -1,0 +1,27 @@
+// out[i] = sum_j x[i, j], one invocation per row (for narrow matrices).
+
+struct Params {
+    rows: u32,
+    cols: u32,
+}
+
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read_write> out: array<f32>;
+@group(0) @binding(2) var<uniform> p: Params;
+
+@compute @workgroup_size(256, 1, 1)
+fn main(
+    @builtin(local_invocation_index) li: u32,
+    @builtin(workgroup_id) wid: vec3<u32>,
+    @builtin(num_workgroups) nwg: vec3<u32>,
+) {
+    let i = linear_workgroup(wid, nwg) * 256u + li;
+    if (i < p.rows) {
+        var s = 0.0;
+        let base = i * p.cols;
+        for (var j = 0u; j < p.cols; j = j + 1u) {
+            s = s + x[base + j];
+        }
+        out[i] = s;
+    }
+}
