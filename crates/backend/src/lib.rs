@@ -63,6 +63,7 @@ pub trait Backend: Clone + Debug + Send + Sync + 'static {
     fn full(&self, rows: usize, cols: usize, value: f32) -> Result<Self::Matrix>;
 
     /// Uploads `data` (row-major, length `rows * cols`).
+    #[allow(clippy::wrong_self_convention)] // a constructor on the device handle, not a conversion of self
     fn from_host(&self, rows: usize, cols: usize, data: &[f32]) -> Result<Self::Matrix>;
 
     /// Downloads a matrix to the host, row-major. Synchronises with the device.

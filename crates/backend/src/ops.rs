@@ -83,6 +83,7 @@ impl Unary {
     ];
 
     /// The scalar definition of the operation.
+    #[inline]
     pub fn apply(self, x: f32) -> f32 {
         match self {
             Unary::Relu => x.max(0.0),
@@ -143,6 +144,7 @@ impl Unary {
 }
 
 /// Numerically stable logistic function: never evaluates `e^x` for large positive `x`.
+#[inline]
 pub fn sigmoid(x: f32) -> f32 {
     if x >= 0.0 {
         1.0 / (1.0 + (-x).exp())
@@ -187,6 +189,7 @@ impl Binary {
     ];
 
     /// The scalar definition of the operation.
+    #[inline]
     pub fn apply(self, a: f32, b: f32) -> f32 {
         match self {
             Binary::Add => a + b,

@@ -5,7 +5,7 @@
 
 use crate::FaerMatrix;
 use rayon::prelude::*;
-use scorediff_backend::Binary;
+use scorediff_backend::{Binary, Unary};
 
 /// Elements per parallel task; below this a single thread is faster.
 const BLOCK: usize = 1 << 15;
@@ -23,6 +23,34 @@ pub(crate) fn map(parallel: bool, a: &FaerMatrix, f: impl Fn(f32) -> f32 + Sync)
         kernel((&mut out, &a.data));
     }
     FaerMatrix::from_vec(a.rows, a.cols, out)
+}
+
+/// `op(a)`, with the operation chosen once outside the loop so that each one compiles to
+/// its own (vectorisable) loop; `Unary::apply` inside the loop would branch per element.
+pub(crate) fn unary(parallel: bool, op: Unary, a: &FaerMatrix) -> FaerMatrix {
+    macro_rules! with {
+        ($($v:ident),*) => {
+            match op {
+                $(Unary::$v => map(parallel, a, |x| Unary::$v.apply(x)),)*
+            }
+        };
+    }
+    with!(
+        Relu, ReluGrad, Silu, SiluGrad, Sigmoid, Tanh, Exp, Ln, Sqrt, Square, Abs, Recip, Sin, Cos,
+        ArcCos0, ArcCos1
+    )
+}
+
+/// `op(a, b)`, dispatched once like [`unary`].
+pub(crate) fn binary(parallel: bool, op: Binary, a: &FaerMatrix, b: &FaerMatrix) -> FaerMatrix {
+    macro_rules! with {
+        ($($v:ident),*) => {
+            match op {
+                $(Binary::$v => zip(parallel, a, b, |x, y| Binary::$v.apply(x, y)),)*
+            }
+        };
+    }
+    with!(Add, Sub, Mul, Div, Max, Min, ReluBackward, SiluBackward)
 }
 
 pub(crate) fn zip(

@@ -209,14 +209,12 @@ impl Backend for FaerBackend {
     }
 
     fn unary(&self, op: Unary, a: &FaerMatrix) -> Result<FaerMatrix> {
-        Ok(elementwise::map(self.parallel(), a, |x| op.apply(x)))
+        Ok(elementwise::unary(self.parallel(), op, a))
     }
 
     fn binary(&self, op: Binary, a: &FaerMatrix, b: &FaerMatrix) -> Result<FaerMatrix> {
         same_shape("binary", a, b)?;
-        Ok(elementwise::zip(self.parallel(), a, b, |x, y| {
-            op.apply(x, y)
-        }))
+        Ok(elementwise::binary(self.parallel(), op, a, b))
     }
 
     fn affine(&self, a: &FaerMatrix, scale: f32, shift: f32) -> Result<FaerMatrix> {

@@ -3,12 +3,17 @@
 //! Sections (each its own module, run in order): [`matmul`] (GFLOP/s of square products,
 //! and scorediff-faer against a bare `faer::linalg::matmul::matmul` call on the same
 //! 2048 x 2048 matrices) and [`elementwise`] (GB/s and Gelem/s of the elementwise ops,
-//! reductions and transpose). Timings are best and median of several repetitions after a
+//! reductions and transpose), [`training`] (rows/s of the reference networks), [`gram`]
+//! (NTK Gram entries/s, N = 10,000 on a hardware backend) and [`eval`] (seconds of the whole
+//! evaluation on Credit Default, when the data is present). Timings are best and median of several repetitions after a
 //! warm-up, with the device synchronised around each repetition.
 
 mod elementwise;
+mod eval;
+mod gram;
 mod matmul;
 mod timing;
+mod training;
 
 use crate::backends::{self, Kind};
 use anyhow::Result;
@@ -23,6 +28,9 @@ pub struct Args {
     /// Repetitions per measurement (after one warm-up run).
     #[arg(long, default_value_t = 5)]
     reps: usize,
+    /// Sections to run, comma-separated, from matmul, elementwise, training, gram, eval.
+    #[arg(long, default_value = "matmul,elementwise,training,gram,eval")]
+    only: String,
 }
 
 pub fn run(args: &Args) -> Result<ExitCode> {
@@ -34,25 +42,47 @@ pub fn run(args: &Args) -> Result<ExitCode> {
         None
     };
     let reps = args.reps.max(1);
+    let on = |section: &str| args.only.split(',').any(|s| s.trim() == section);
+    let cpu = kinds.contains(&Kind::Faer);
+    // A software adapter (lavapipe) manages about 1 GFLOP/s: smaller problems there.
+    let software = gpu.as_ref().is_some_and(backends::is_software);
     let mut ok = true;
-    if kinds.contains(&Kind::Faer) {
-        ok &= matmul::faer_section(&faer, reps)?;
+    if on("matmul") {
+        if cpu {
+            ok &= matmul::faer_section(&faer, reps)?;
+        }
+        if let Some(gpu) = &gpu {
+            matmul::wgpu_section(gpu, reps)?;
+        }
+        println!();
     }
-    if let Some(gpu) = &gpu {
-        matmul::wgpu_section(gpu, reps)?;
+    if on("elementwise") {
+        if cpu {
+            elementwise::section(&faer, 2048, reps)?;
+        }
+        if let Some(gpu) = &gpu {
+            elementwise::section(gpu, if software { 512 } else { 2048 }, reps)?;
+        }
     }
-    println!();
-    if kinds.contains(&Kind::Faer) {
-        elementwise::section(&faer, 2048, reps)?;
+    if on("training") {
+        if cpu {
+            training::section(&faer, 5)?;
+        }
+        if let Some(gpu) = &gpu {
+            training::section(gpu, if software { 1 } else { 5 })?;
+        }
     }
-    if let Some(gpu) = &gpu {
-        // A software adapter (lavapipe) manages about 1 GFLOP/s: smaller operands.
-        let n = if backends::is_software(gpu) {
-            512
-        } else {
-            2048
-        };
-        elementwise::section(gpu, n, reps)?;
+    if on("gram") {
+        if cpu {
+            gram::section(&faer, 10_000)?;
+        }
+        if let Some(gpu) = &gpu {
+            gram::section(gpu, if software { 2_000 } else { 10_000 })?;
+        }
+        println!();
+    }
+    if on("eval") {
+        eval::section()?;
     }
     Ok(if ok {
         ExitCode::SUCCESS
