@@ -172,6 +172,21 @@ pub struct QuickstartArgs {
     /// Upper bound on training time in seconds.
     #[arg(long)]
     pub max_seconds: Option<f64>,
+    /// Which table to use.
+    #[arg(long, value_enum, default_value_t = Dataset::Auto)]
+    pub dataset: Dataset,
     #[command(flatten)]
     pub common: Common,
+}
+
+/// The table of the main job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Dataset {
+    /// Credit Default when ../shared/data/credit-default exists, else wine quality.
+    Auto,
+    /// The Credit Default benchmark split (train.csv, test.csv) from ../shared/data or
+    /// $SCOREDIFF_DATA/credit-default.
+    CreditDefault,
+    /// The red wine quality table shipped inside the linfa-datasets crate.
+    WineQuality,
 }

@@ -14,8 +14,11 @@ pub fn credit_default_dir() -> Option<PathBuf> {
         candidates.push(PathBuf::from(dir).join("credit-default"));
     }
     candidates.push(PathBuf::from("../shared/data/credit-default"));
-    candidates.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/credit-default"));
-    candidates.into_iter().find(|d| d.join("train.csv").is_file() && d.join("test.csv").is_file())
+    candidates
+        .push(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/credit-default"));
+    candidates
+        .into_iter()
+        .find(|d| d.join("train.csv").is_file() && d.join("test.csv").is_file())
 }
 
 /// The red wine quality table (1,599 rows, 11 numerical features and the integer `quality`
@@ -27,9 +30,15 @@ pub fn wine_quality() -> Result<Table> {
     let mut columns: Vec<Column> = names
         .iter()
         .enumerate()
-        .map(|(j, name)| Column::numerical(name.clone(), records.column(j).iter().map(|&v| Some(v)).collect()))
+        .map(|(j, name)| {
+            Column::numerical(
+                name.clone(),
+                records.column(j).iter().map(|&v| Some(v)).collect(),
+            )
+        })
         .collect();
     let quality = ds.targets().iter().map(|q| Some(q.to_string())).collect();
     columns.push(Column::categorical("quality", quality));
-    Table::new(columns).ok_or_else(|| crate::Error::Usage("wine quality table has ragged columns".into()))
+    Table::new(columns)
+        .ok_or_else(|| crate::Error::Usage("wine quality table has ragged columns".into()))
 }

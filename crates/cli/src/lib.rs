@@ -18,8 +18,8 @@ pub use scorediff_train as train;
 pub use scorediff_wgpu as wgpu;
 
 pub mod data;
+mod error;
 pub mod model;
 pub mod pipeline;
-mod error;
 
 pub use error::{Error, Result};

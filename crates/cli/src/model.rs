@@ -76,8 +76,10 @@ impl<B: Backend> Model<B> {
             path: dir.display().to_string(),
             detail: format!("not a model directory ({META}: {e}); write one with `scorediff fit`"),
         })?;
-        let meta: ModelMeta = serde_json::from_str(&text)
-            .map_err(|e| Error::Model { path: meta_path.display().to_string(), detail: e.to_string() })?;
+        let meta: ModelMeta = serde_json::from_str(&text).map_err(|e| Error::Model {
+            path: meta_path.display().to_string(),
+            detail: e.to_string(),
+        })?;
         if meta.format_version != MODEL_FORMAT_VERSION {
             return Err(Error::Model {
                 path: meta_path.display().to_string(),
@@ -90,7 +92,9 @@ impl<B: Backend> Model<B> {
         let schema = Schema::load(dir.join(SCHEMA))?;
         let encoder = Encoder::load(dir.join(ENCODER))?;
         let net = meta.net.build(be).map_err(model_err)?;
-        let mut net = meta.config.wrap(net, encoder.width(), &encoder.categorical_blocks());
+        let mut net = meta
+            .config
+            .wrap(net, encoder.width(), &encoder.categorical_blocks());
         read_weights(be, &mut net, &dir.join(WEIGHTS))?;
         Ok(Model {
             schema,
@@ -106,7 +110,11 @@ impl<B: Backend> Model<B> {
 fn write_weights<B: Backend, N: ScoreNet<B>>(be: &B, net: &N, path: &Path) -> Result<()> {
     let mut host = Vec::new();
     for p in net.params() {
-        let bytes: Vec<u8> = be.to_host(&p.value)?.iter().flat_map(|v| v.to_le_bytes()).collect();
+        let bytes: Vec<u8> = be
+            .to_host(&p.value)?
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
         host.push((p.name.clone(), p.value.shape(), bytes));
     }
     let views = host
@@ -121,13 +129,21 @@ fn write_weights<B: Backend, N: ScoreNet<B>>(be: &B, net: &N, path: &Path) -> Re
 
 fn read_weights<B: Backend, N: ScoreNet<B>>(be: &B, net: &mut N, path: &Path) -> Result<()> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let bad = |detail: String| Error::Model { path: path.display().to_string(), detail };
+    let bad = |detail: String| Error::Model {
+        path: path.display().to_string(),
+        detail,
+    };
     let tensors = SafeTensors::deserialize(&bytes).map_err(|e| bad(e.to_string()))?;
     for p in net.params_mut() {
         let (rows, cols) = p.value.shape();
-        let t = tensors.tensor(&p.name).map_err(|e| bad(format!("tensor `{}`: {e}", p.name)))?;
+        let t = tensors
+            .tensor(&p.name)
+            .map_err(|e| bad(format!("tensor `{}`: {e}", p.name)))?;
         if t.dtype() != Dtype::F32 || t.shape() != [rows, cols] {
-            return Err(bad(format!("tensor `{}` is not f32 of shape [{rows}, {cols}]", p.name)));
+            return Err(bad(format!(
+                "tensor `{}` is not f32 of shape [{rows}, {cols}]",
+                p.name
+            )));
         }
         let values: Vec<f32> = t
             .data()

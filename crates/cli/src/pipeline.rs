@@ -88,7 +88,11 @@ impl Default for FitConfig {
             time_sampler: TimeSampler::uniform_for(&process),
             process,
             optimizer: OptimizerConfig::adam(2e-3),
-            schedule: LrSchedule { warmup_steps: 200, decay: Decay::Cosine, min_factor: 0.05 },
+            schedule: LrSchedule {
+                warmup_steps: 200,
+                decay: Decay::Cosine,
+                min_factor: 0.05,
+            },
             batch_size: Some(1024),
             max_steps: 6_000,
             noise: NoiseMode::FreshEachEpoch,
@@ -110,7 +114,10 @@ impl Default for FitConfig {
             encoder: EncoderOptions::default(),
             train,
             validation_fraction: 0.05,
-            stop: StopChoice::Validation { patience: 6, min_delta: 0.0 },
+            stop: StopChoice::Validation {
+                patience: 6,
+                min_delta: 0.0,
+            },
             max_seconds: None,
             sampler: SamplerConfig::default(),
         }
@@ -121,7 +128,10 @@ impl FitConfig {
     /// The default recipe for a network kind. The two-layer network is the theory's
     /// setting: full-batch gradient descent on the fixed noisy triples.
     pub fn for_net(net: NetKind) -> Self {
-        let mut cfg = Self { net, ..Self::default() };
+        let mut cfg = Self {
+            net,
+            ..Self::default()
+        };
         if net == NetKind::TwoLayer {
             cfg.precondition = None;
             cfg.train.optimizer = OptimizerConfig::Gd { lr: 1.0 };
@@ -144,7 +154,10 @@ impl FitConfig {
 
     /// The denoiser around a network `F` (see [`Preconditioned`]).
     pub fn wrap<N>(&self, net: N, d: usize, blocks: &[(usize, usize)]) -> Preconditioned<N> {
-        let blocks: Vec<ColumnBlock> = blocks.iter().map(|&(s, l)| ColumnBlock::new(s, l)).collect();
+        let blocks: Vec<ColumnBlock> = blocks
+            .iter()
+            .map(|&(s, l)| ColumnBlock::new(s, l))
+            .collect();
         Preconditioned::new(net, self.train.process, self.precondition, d, &blocks)
     }
 
@@ -154,8 +167,10 @@ impl FitConfig {
             NetKind::Mlp => {
                 let mut c = MlpConfig::new(d, self.mlp_width, self.mlp_depth, self.train.seed);
                 c.residual = self.mlp_residual;
-                c.categorical_blocks =
-                    blocks.iter().map(|&(start, len)| OutputBlock { start, len }).collect();
+                c.categorical_blocks = blocks
+                    .iter()
+                    .map(|&(start, len)| OutputBlock { start, len })
+                    .collect();
                 NetConfig::Mlp(c)
             }
             NetKind::TwoLayer => NetConfig::TwoLayer(TwoLayerConfig {
@@ -197,7 +212,10 @@ pub fn fit<B: Backend>(
     let x = encoder.encode(table)?;
     let blocks = encoder.categorical_blocks();
     let (train, val) = split_validation(&x, &blocks, cfg)?;
-    let net = cfg.net_config(x.cols, &blocks).build(be).map_err(model_err)?;
+    let net = cfg
+        .net_config(x.cols, &blocks)
+        .build(be)
+        .map_err(model_err)?;
     let net = cfg.wrap(net, x.cols, &blocks);
     let mut trainer = Trainer::new(be.clone(), net, cfg.train.clone())
         .map_err(model_err)?
@@ -210,7 +228,9 @@ pub fn fit<B: Backend>(
         }
         progress(p)
     };
-    let report = trainer.fit(&train, val.as_ref(), &mut on_step).map_err(model_err)?;
+    let report = trainer
+        .fit(&train, val.as_ref(), &mut on_step)
+        .map_err(model_err)?;
     Ok(Model {
         schema: schema.clone(),
         encoder,
@@ -224,9 +244,13 @@ pub fn fit<B: Backend>(
 fn early_stop(choice: StopChoice) -> EarlyStop {
     match choice {
         StopChoice::None => EarlyStop::None,
-        StopChoice::Validation { patience, min_delta } => {
-            EarlyStop::Validation { patience, min_delta }
-        }
+        StopChoice::Validation {
+            patience,
+            min_delta,
+        } => EarlyStop::Validation {
+            patience,
+            min_delta,
+        },
     }
 }
 
@@ -236,7 +260,10 @@ fn split_validation(
     blocks: &[(usize, usize)],
     cfg: &FitConfig,
 ) -> Result<(Dataset, Option<Dataset>)> {
-    let col_blocks: Vec<ColumnBlock> = blocks.iter().map(|&(s, l)| ColumnBlock::new(s, l)).collect();
+    let col_blocks: Vec<ColumnBlock> = blocks
+        .iter()
+        .map(|&(s, l)| ColumnBlock::new(s, l))
+        .collect();
     let make = |rows: &[usize]| -> Result<Dataset> {
         let mut data = Vec::with_capacity(rows.len() * x.cols);
         for &i in rows {
@@ -270,8 +297,17 @@ pub fn sample<B: Backend>(
     let score = ParametricScore::new(process, NetRef(&model.net));
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut on_step = |p: SampleProgress| progress(p.steps_done, p.steps_total);
-    let x = sample_with_progress(be, &process, &score, n_rows, d, sampler, &mut rng, &mut on_step)
-        .map_err(model_err)?;
+    let x = sample_with_progress(
+        be,
+        &process,
+        &score,
+        n_rows,
+        d,
+        sampler,
+        &mut rng,
+        &mut on_step,
+    )
+    .map_err(model_err)?;
     let data = be.to_host(&x)?;
     let m = Matrix::new(n_rows, d, data)?;
     // Categorical blocks hold the denoiser's class probabilities: draw from them.
@@ -282,8 +318,15 @@ pub fn sample<B: Backend>(
 struct NetRef<'a, B: Backend>(&'a Preconditioned<AnyNet<B>>);
 
 impl<B: Backend> Denoiser<B> for NetRef<'_, B> {
-    fn denoise(&self, be: &B, x: &B::Matrix, t: &B::Matrix) -> std::result::Result<B::Matrix, ProcessError> {
-        self.0.predict(be, x, t).map_err(|e| ProcessError::Model(Box::new(e)))
+    fn denoise(
+        &self,
+        be: &B,
+        x: &B::Matrix,
+        t: &B::Matrix,
+    ) -> std::result::Result<B::Matrix, ProcessError> {
+        self.0
+            .predict(be, x, t)
+            .map_err(|e| ProcessError::Model(Box::new(e)))
     }
 }
 

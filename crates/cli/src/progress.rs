@@ -50,7 +50,10 @@ pub struct EvalBars {
 
 impl EvalBars {
     pub fn new(enabled: bool) -> Self {
-        Self { enabled, current: Mutex::new(None) }
+        Self {
+            enabled,
+            current: Mutex::new(None),
+        }
     }
 
     pub fn finish(&self) {
@@ -64,12 +67,17 @@ impl EvalBars {
 
 impl scorediff_eval::Progress for EvalBars {
     fn report(&self, stage: &str, done: usize, total: usize) {
-        let Ok(mut cur) = self.current.lock() else { return };
+        let Ok(mut cur) = self.current.lock() else {
+            return;
+        };
         if cur.as_ref().is_none_or(|(s, _)| s != stage) {
             if let Some((_, old)) = cur.take() {
                 old.finish();
             }
-            *cur = Some((stage.to_string(), Bar::new(self.enabled, stage, total as u64)));
+            *cur = Some((
+                stage.to_string(),
+                Bar::new(self.enabled, stage, total as u64),
+            ));
         }
         if let Some((_, bar)) = cur.as_ref() {
             bar.update(done as u64, total as u64, "");

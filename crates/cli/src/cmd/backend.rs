@@ -27,7 +27,9 @@ fn cpu<J: OnBackend>(job: J) -> Result<J::Output> {
 
 #[cfg(not(feature = "cpu"))]
 fn cpu<J: OnBackend>(_job: J) -> Result<J::Output> {
-    Err(Error::Usage("this build has no CPU backend: rebuild with `--features cpu`".into()))
+    Err(Error::Usage(
+        "this build has no CPU backend: rebuild with `--features cpu`".into(),
+    ))
 }
 
 #[cfg(feature = "wgpu")]
@@ -39,5 +41,7 @@ fn gpu<J: OnBackend>(job: J) -> Result<J::Output> {
 
 #[cfg(not(feature = "wgpu"))]
 fn gpu<J: OnBackend>(_job: J) -> Result<J::Output> {
-    Err(Error::Usage("this build has no GPU backend: rebuild with `--features wgpu`".into()))
+    Err(Error::Usage(
+        "this build has no GPU backend: rebuild with `--features wgpu`".into(),
+    ))
 }

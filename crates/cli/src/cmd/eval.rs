@@ -11,7 +11,11 @@ use std::path::Path;
 pub fn run(a: EvalArgs) -> Result<()> {
     let read = read_options(&a.read)?;
     let raw = read_path(&a.real, &read)?;
-    let schema = Schema::infer_with(&raw, &infer_options(&a.read), user_schema(&a.read)?.as_ref())?;
+    let schema = Schema::infer_with(
+        &raw,
+        &infer_options(&a.read),
+        user_schema(&a.read)?.as_ref(),
+    )?;
     let real = schema.apply(&raw)?;
     // Every other table is typed by the real table's schema, so categories line up.
     let load = |p: &Path| -> Result<Table> { Ok(schema.apply(&read_path(p, &read)?)?) };
@@ -26,13 +30,19 @@ pub fn run(a: EvalArgs) -> Result<()> {
     let report = evaluate(&real, test.as_ref(), &syn, holdout.as_ref(), &cfg, &bars)?;
     bars.finish();
     if let Some(dir) = &a.out {
-        let plots = if a.no_plots { None } else { Some(make_plots(&real, &syn, &report)?) };
+        let plots = if a.no_plots {
+            None
+        } else {
+            Some(make_plots(&real, &syn, &report)?)
+        };
         write_report(dir, &report, plots.as_ref())?;
         if !a.common.json && !a.common.quiet {
             eprintln!("wrote {}/report.json and report.html", dir.display());
         }
     }
-    if a.common.json { print_json(&report) } else {
+    if a.common.json {
+        print_json(&report)
+    } else {
         println!("{}", report.summary());
         Ok(())
     }

@@ -21,15 +21,29 @@ pub fn run(a: FitArgs) -> Result<()> {
         cfg.train.max_steps = steps as u64;
     }
     cfg.max_seconds = a.max_seconds;
-    let job = FitJob { table, schema, cfg, dir: a.model, bars: !(a.common.quiet || a.common.json) };
+    let job = FitJob {
+        table,
+        schema,
+        cfg,
+        dir: a.model,
+        bars: !(a.common.quiet || a.common.json),
+    };
     let summary = dispatch(a.common.backend, job)?;
     if a.common.json {
         print_json(&summary)
     } else {
         println!(
             "fitted {} rows x {} columns ({} encoded) with {} ({} parameters) on {}: {} steps in {:.1} s, stopped by {}; model in {}",
-            summary.rows, summary.columns, summary.encoded_width, summary.net, summary.parameters,
-            summary.backend, summary.steps, summary.seconds, summary.stop_reason, summary.model.display()
+            summary.rows,
+            summary.columns,
+            summary.encoded_width,
+            summary.net,
+            summary.parameters,
+            summary.backend,
+            summary.steps,
+            summary.seconds,
+            summary.stop_reason,
+            summary.model.display()
         );
         Ok(())
     }

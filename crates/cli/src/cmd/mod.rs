@@ -26,8 +26,9 @@ pub fn run(cli: Cli) -> Result<()> {
 pub fn read_options(a: &ReadArgs) -> Result<ReadOptions> {
     let mut opts = ReadOptions::default();
     if let Some(d) = a.delimiter {
-        let byte = u8::try_from(u32::from(d))
-            .map_err(|_| Error::Usage(format!("--delimiter `{d}` is not a single-byte character")))?;
+        let byte = u8::try_from(u32::from(d)).map_err(|_| {
+            Error::Usage(format!("--delimiter `{d}` is not a single-byte character"))
+        })?;
         opts.delimiter = Some(byte);
     }
     opts.sheet = a.sheet.clone();
@@ -46,12 +47,17 @@ pub fn infer_options(a: &ReadArgs) -> InferOptions {
 
 /// The user's schema file, if any.
 pub fn user_schema(a: &ReadArgs) -> Result<Option<Schema>> {
-    a.schema.as_ref().map(Schema::load).transpose().map_err(Error::from)
+    a.schema
+        .as_ref()
+        .map(Schema::load)
+        .transpose()
+        .map_err(Error::from)
 }
 
 /// Prints `value` as pretty JSON on stdout.
 pub fn print_json(value: &impl serde::Serialize) -> Result<()> {
-    let text = serde_json::to_string_pretty(value).map_err(|e| Error::Usage(format!("JSON: {e}")))?;
+    let text =
+        serde_json::to_string_pretty(value).map_err(|e| Error::Usage(format!("JSON: {e}")))?;
     println!("{text}");
     Ok(())
 }

@@ -4,7 +4,7 @@
 use super::backend::dispatch;
 use super::fit::{FitJob, net_kind};
 use super::sample::SampleJob;
-use crate::args::{BackendChoice, Common, EvalArgs, QuickstartArgs, ReadArgs};
+use crate::args::{BackendChoice, Common, Dataset, EvalArgs, QuickstartArgs, ReadArgs};
 use scorediff::data::{credit_default_dir, wine_quality};
 use scorediff::pipeline::FitConfig;
 use scorediff::tabular::{InferOptions, ReadOptions, load_table, split_table, write_csv};
@@ -13,28 +13,51 @@ use std::path::{Path, PathBuf};
 
 pub fn run(a: QuickstartArgs) -> Result<()> {
     std::fs::create_dir_all(&a.out).map_err(|e| Error::io(&a.out, e))?;
-    let (train, test) = default_data(&a.out, a.common.seed)?;
+    let (train, test) = default_data(a.dataset, &a.out, a.common.seed)?;
     let say = |msg: String| {
         if !a.common.quiet {
             eprintln!("{msg}");
         }
     };
     say(format!("training table: {}", train.display()));
-    let (table, schema) = load_table(&train, &ReadOptions::default(), None, &InferOptions::default())?;
+    let (table, schema) = load_table(
+        &train,
+        &ReadOptions::default(),
+        None,
+        &InferOptions::default(),
+    )?;
     let mut cfg = FitConfig::for_net(net_kind(a.net)).with_seed(a.common.seed);
     cfg.max_seconds = a.max_seconds;
     let model_dir = a.out.join("model");
     let bars = !(a.common.quiet || a.common.json);
-    let fit = FitJob { table, schema, cfg, dir: model_dir.clone(), bars };
+    let fit = FitJob {
+        table,
+        schema,
+        cfg,
+        dir: model_dir.clone(),
+        bars,
+    };
     let fitted = dispatch(a.common.backend, fit)?;
     say(format!(
         "fitted {} ({} parameters) in {:.1} s, {} steps, stopped by {}",
         fitted.net, fitted.parameters, fitted.seconds, fitted.steps, fitted.stop_reason
     ));
     let syn = a.out.join("synthetic.csv");
-    let sample = SampleJob { model: model_dir, rows: None, out: syn.clone(), steps: None, seed: a.common.seed, bars };
+    let sample = SampleJob {
+        model: model_dir,
+        rows: None,
+        out: syn.clone(),
+        steps: None,
+        seed: a.common.seed,
+        bars,
+    };
     let sampled = dispatch(a.common.backend, sample)?;
-    say(format!("sampled {} rows in {:.1} s: {}", sampled.rows, sampled.seconds, syn.display()));
+    say(format!(
+        "sampled {} rows in {:.1} s: {}",
+        sampled.rows,
+        sampled.seconds,
+        syn.display()
+    ));
     let eval = EvalArgs {
         real: train,
         test: Some(test),
@@ -42,19 +65,38 @@ pub fn run(a: QuickstartArgs) -> Result<()> {
         holdout: None,
         out: Some(a.out.join("report")),
         no_plots: false,
-        read: ReadArgs { delimiter: None, sheet: None, header_row: None, schema: None, target: None },
-        common: Common { backend: BackendChoice::Cpu, ..a.common },
+        read: ReadArgs {
+            delimiter: None,
+            sheet: None,
+            header_row: None,
+            schema: None,
+            target: None,
+        },
+        common: Common {
+            backend: BackendChoice::Cpu,
+            ..a.common
+        },
     };
     super::eval::run(eval)
 }
 
 /// The training and test CSVs of the main job: the Credit Default benchmark split when
 /// present, else the red wine quality table split 90/10 (seeded) into `out/data/`.
-fn default_data(out: &Path, seed: u64) -> Result<(PathBuf, PathBuf)> {
-    if let Some(dir) = credit_default_dir() {
-        return Ok((dir.join("train.csv"), dir.join("test.csv")));
+fn default_data(which: Dataset, out: &Path, seed: u64) -> Result<(PathBuf, PathBuf)> {
+    match (which, credit_default_dir()) {
+        (Dataset::Auto | Dataset::CreditDefault, Some(dir)) => {
+            return Ok((dir.join("train.csv"), dir.join("test.csv")));
+        }
+        (Dataset::CreditDefault, None) => {
+            return Err(Error::Usage(
+                "Credit Default not found: put train.csv and test.csv in ../shared/data/credit-default or $SCOREDIFF_DATA/credit-default".into(),
+            ));
+        }
+        (Dataset::Auto, None) => eprintln!(
+            "../shared/data/credit-default not found: using the red wine quality table of linfa-datasets"
+        ),
+        (Dataset::WineQuality, _) => {}
     }
-    eprintln!("../shared/data/credit-default not found: using the red wine quality table of linfa-datasets");
     let data = out.join("data");
     std::fs::create_dir_all(&data).map_err(|e| Error::io(&data, e))?;
     let (train, test) = split_table(&wine_quality()?, 0.1, seed)?;

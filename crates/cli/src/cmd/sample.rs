@@ -27,7 +27,10 @@ pub fn run(a: SampleArgs) -> Result<()> {
     } else {
         println!(
             "wrote {} rows to {} in {:.1} s on {}",
-            summary.rows, summary.out.display(), summary.seconds, summary.backend
+            summary.rows,
+            summary.out.display(),
+            summary.seconds,
+            summary.backend
         );
         Ok(())
     }
@@ -71,6 +74,11 @@ impl OnBackend for SampleJob {
         let table = sample(&be, &model, rows, &sampler, self.seed, &mut progress)?;
         bar.finish();
         write_csv(&self.out, &table, Some(&model.schema))?;
-        Ok(SampleSummary { out: self.out, rows, backend: be.name(), seconds: started.elapsed().as_secs_f64() })
+        Ok(SampleSummary {
+            out: self.out,
+            rows,
+            backend: be.name(),
+            seconds: started.elapsed().as_secs_f64(),
+        })
     }
 }
