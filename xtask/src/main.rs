@@ -6,6 +6,10 @@
 //! - `cargo xtask bench [--backends faer,wgpu] [--reps N]`: throughput of matmul and of
 //!   the elementwise ops per backend, and scorediff-faer against a bare faer call.
 //! - `cargo xtask adapter`: the wgpu adapter the environment selects (CI prints it).
+//! - `cargo xtask reproduce theory [--full] [--out DIR] [--only a,b,c,d]`: the paper's
+//!   claims as figures and tables in `docs/results/theory/`.
+//! - `cargo xtask reproduce credit [--seeds N] [--net mlp|two-layer|both]`: the Credit
+//!   Default benchmark, written to `docs/results/credit/`.
 //!
 //! Each subcommand lives in its own module; add one by adding a variant to [`Command`]
 //! and an arm to the `match` in [`main`].
@@ -14,6 +18,7 @@ mod backends;
 mod bench;
 mod conformance;
 mod naive;
+mod reproduce;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -36,6 +41,15 @@ enum Command {
     Bench(bench::Args),
     /// Prints the wgpu adapter the environment selects; fails when there is none.
     Adapter,
+    /// Runs one of the paper's experiments: `theory` (figures of the theory's claims) or
+    /// `credit` (the Credit Default benchmark); pass `--help` after the name for options.
+    Reproduce {
+        /// `theory` or `credit`.
+        experiment: String,
+        /// Options of the experiment.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -44,6 +58,9 @@ fn main() -> ExitCode {
         Command::Conformance(args) => conformance::run(&args),
         Command::Bench(args) => bench::run(&args),
         Command::Adapter => backends::wgpu().map(|_| ExitCode::SUCCESS),
+        Command::Reproduce { experiment, args } => reproduce::run(&experiment, &args)
+            .map(|()| ExitCode::SUCCESS)
+            .map_err(anyhow::Error::msg),
     };
     match outcome {
         Ok(code) => code,

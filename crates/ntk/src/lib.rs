@@ -40,6 +40,7 @@ pub use regression::{
     nystrom_eigenvalues_over_n, ridge_cg,
 };
 pub use stopping::{
-    SigmaEstimator, StoppingCurvePoint, StoppingDecision, StoppingRuleConfig, eigenvalues_over_n,
-    local_complexity, log_steps, stopping_step_from_gram, theory_stopping_step,
+    BALANCED_THRESHOLD_CONSTANT, PAPER_THRESHOLD_CONSTANT, SigmaEstimator, StoppingCurvePoint,
+    StoppingDecision, StoppingRuleConfig, eigenvalues_over_n, local_complexity, log_steps,
+    stopping_step_from_gram, theory_stopping_step,
 };

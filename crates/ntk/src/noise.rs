@@ -150,6 +150,26 @@ pub fn estimate_sigma(
     }
 }
 
+/// An estimate of the target's RKHS norm `B` for the stopping rule's threshold
+/// `B / (c sigma eta k)`: the norm (root mean over the `d` output coordinates) of the
+/// kernel ridge fit of `Y - f_0(Z)` at penalty `mu` (typically the hold-out-selected
+/// penalty of [`sigma_holdout_ridge`], [`SigmaEstimate::mu`]). A ridge fit shrinks, so for
+/// a well-chosen penalty this tends to underestimate `||f* - f_0||_H`; in the experiments
+/// of docs/ntk.md it scatters by a factor of about 2 around the norm of the noiseless
+/// target.
+pub fn estimate_target_norm(
+    gram: &Mat<f64>,
+    y: &Mat<f64>,
+    f0: Option<&Mat<f64>>,
+    mu: f64,
+) -> Result<f64> {
+    if !(mu.is_finite() && mu > 0.0) {
+        return Err(invalid(format!("ridge penalty must be > 0, got {mu}")));
+    }
+    let kr = KernelRegression::fit(gram, y, f0, 1.0)?;
+    kr.rkhs_norm(SpectralFilter::Ridge(mu))
+}
+
 fn best(scores: Vec<(f64, f64)>, to_sigma2: impl Fn(f64) -> f64) -> Result<SigmaEstimate> {
     let (mu, s) = scores
         .iter()

@@ -297,6 +297,16 @@ impl KernelRegression {
         self.predict(SpectralFilter::Ridge(mu))
     }
 
+    /// The dual coefficients `alpha = V diag(h / lambda) V^T (Y - f_0(Z))` (`N x d`) of a
+    /// filter, so that `f(z) = f_0(z) + k(z, Z) alpha` at any new input `z` (e.g. inside a
+    /// sampler, where the inputs are not known in advance).
+    pub fn dual_coefficients(&self, filter: SpectralFilter) -> Result<Mat<f64>> {
+        self.validate(filter)?;
+        let (_, r) = self.weights(filter);
+        let scaled = Mat::from_fn(self.n(), self.d(), |i, j| r[i] * self.coef[(i, j)]);
+        Ok(&self.v * scaled)
+    }
+
     /// Mean squared training error of a filter, in `O(N d)` (eigenbasis, no prediction).
     pub fn train_mse(&self, filter: SpectralFilter) -> Result<f64> {
         self.validate(filter)?;

@@ -17,6 +17,11 @@ struct Outcome {
     level_needed: f64,
     /// The rule's step with `B` set to the RKHS norm of the hold-out-tuned ridge fit.
     rule_b_hat: Option<u64>,
+    /// The bound-balancing form (`c = sqrt(2e)`, `B = B_hat`).
+    rule_balanced: Option<u64>,
+    /// The step minimising the in-sample error `||f_k(Z) - f*(Z)||_n^2` (the error the
+    /// theory's guarantee is about), on every 4th step of the grid.
+    in_sample_oracle: u64,
     b_hat: f64,
     /// Test error at the rule's step over the oracle's.
     risk_ratio: f64,
@@ -95,6 +100,16 @@ fn experiment(
     let rule_b = theory_stopping_step(&eigs, eta, sigma, &cfg_b)
         .unwrap()
         .step;
+    let rule_balanced =
+        theory_stopping_step(&eigs, eta, sigma, &StoppingRuleConfig::balanced(b_hat))
+            .unwrap()
+            .step;
+    let in_sample = |k: u64| mse(&kr.predict_at_step(k).unwrap().train, &clean);
+    let in_sample_oracle = *steps
+        .iter()
+        .step_by(4)
+        .min_by(|a, b| in_sample(**a).total_cmp(&in_sample(**b)))
+        .unwrap();
     let tau = eta * oracle as f64;
     let level_needed = sigma * tau * local_complexity(&eigs, 1.0 / tau.sqrt());
     let best = kr
@@ -110,6 +125,8 @@ fn experiment(
         oracle,
         level_needed,
         rule_b_hat: rule_b,
+        rule_balanced,
+        in_sample_oracle,
         b_hat,
         risk_ratio: at_rule / best,
         sigma_holdout,
@@ -135,8 +152,9 @@ const SIGMAS: [f64; 3] = [0.1, 0.3, 1.0];
 fn report(name: &str, sigma: f64, seed: u64, o: &Outcome) {
     let ratio = |k: Option<u64>| k.map_or(f64::NAN, |r| r as f64 / o.oracle as f64);
     eprintln!(
-        "{name} sigma {sigma} seed {seed}: oracle {} | literal rule {:?} (x{:.3}, test risk x{:.2}) | c needed {:.3} | B_hat {:.2}: rule {:?} (x{:.3}) | sigma_hat holdout {:.3} gcv {:.3}",
+        "{name} sigma {sigma} seed {seed}: oracle {} (in-sample {}) | literal rule {:?} (x{:.3}, test risk x{:.2}) | c needed {:.3} | B_hat {:.2}: rule {:?} (x{:.3}), balanced {:?} (x{:.3}) | sigma_hat holdout {:.3} gcv {:.3}",
         o.oracle,
+        o.in_sample_oracle,
         o.rule,
         ratio(o.rule),
         o.risk_ratio,
@@ -144,6 +162,8 @@ fn report(name: &str, sigma: f64, seed: u64, o: &Outcome) {
         o.b_hat,
         o.rule_b_hat,
         ratio(o.rule_b_hat),
+        o.rule_balanced,
+        ratio(o.rule_balanced),
         o.sigma_holdout,
         o.sigma_gcv
     );
@@ -152,15 +172,22 @@ fn report(name: &str, sigma: f64, seed: u64, o: &Outcome) {
 /// What holds with the paper's literal constants (`c = 2e`, `B = 1`): the rule is
 /// conservative (it never stops later than twice the oracle step; in these experiments it
 /// stops 2 to 100 times earlier, see docs/ntk.md), a larger RKHS bound `B` moves the stop
-/// later, and the hold-out noise estimate is within a factor 1.5 of the truth.
+/// later, and the hold-out noise estimate is within a factor 1.5 of the truth. The
+/// bound-balancing form with the estimated norm is closer to the oracle on average (in
+/// `|log(k / k*)|`), though not within a factor 2 everywhere.
 #[test]
 fn stopping_rule_is_conservative_and_sigma_is_estimated() {
     let cfg = StoppingRuleConfig::default();
+    let (mut dist_literal, mut dist_balanced) = (0.0, 0.0);
+    let dist =
+        |k: Option<u64>, oracle: u64| (k.unwrap_or(u64::MAX) as f64 / oracle as f64).ln().abs();
     for (name, dim, n, target) in EXPERIMENTS {
         for sigma in SIGMAS {
             let o = experiment(dim, n, sigma, 1, target, &cfg);
             report(name, sigma, 1, &o);
             let rule = o.rule.expect("the rule stops within max_steps");
+            dist_literal += dist(o.rule, o.oracle);
+            dist_balanced += dist(o.rule_balanced, o.oracle);
             assert!(
                 rule <= 2 * o.oracle,
                 "{name} sigma {sigma}: rule {rule} after 2x oracle {}",
@@ -176,14 +203,22 @@ fn stopping_rule_is_conservative_and_sigma_is_estimated() {
             );
         }
     }
+    assert!(
+        dist_balanced < dist_literal,
+        "balanced {dist_balanced} vs literal {dist_literal}"
+    );
 }
 
 /// The done-when criterion as stated: the stopping step within a factor 2 of the oracle
-/// step, with the paper's literal constants. It FAILS (documented in docs/ntk.md: the
-/// literal rule stops 2 to 100 times early and no single constant `c` fixes every case);
-/// run with `cargo test -p scorediff-ntk --test stopping_rule -- --ignored --nocapture`.
+/// step (minimal true test error). Checked for the best principled candidate, the
+/// bound-balancing form with the estimated target norm (`StoppingRuleConfig::balanced`,
+/// `B = B_hat`); the report line also shows the paper's literal rule. It FAILS for both
+/// (documented in docs/ntk.md §6: the literal rule stops 2 to 85 times early; the balanced
+/// form lands within a factor 2 in about half the cases, and in 5-D even the in-sample
+/// oracle is 2-3 times earlier than the test-error oracle). Run with
+/// `cargo test -p scorediff-ntk --test stopping_rule -- --ignored --nocapture`.
 #[test]
-#[ignore = "documented negative result: literal constants stop far too early (docs/ntk.md)"]
+#[ignore = "documented negative result: no principled calibration meets it in 5-D (docs/ntk.md)"]
 fn stopping_step_within_factor_two_of_oracle() {
     let cfg = StoppingRuleConfig::default();
     let mut failures = Vec::new();
@@ -192,7 +227,7 @@ fn stopping_step_within_factor_two_of_oracle() {
             for seed in [1u64, 2] {
                 let o = experiment(dim, n, sigma, seed, target, &cfg);
                 report(name, sigma, seed, &o);
-                let k = o.rule.unwrap_or(u64::MAX) as f64;
+                let k = o.rule_balanced.unwrap_or(u64::MAX) as f64;
                 let ratio = k / o.oracle as f64;
                 if !(0.5..=2.0).contains(&ratio) {
                     failures.push(format!(

@@ -12,6 +12,9 @@
 //!   the uninterrupted run bit for bit.
 //! - [`NetDenoiser`]: a trained network as `scorediff_process::Denoiser`, so that
 //!   `ParametricScore` and the samplers can sample from it.
+//! - [`plan_theory_stop`], [`fit_with_theory_stop`]: the theory's early-stopping rule
+//!   (local empirical kernel complexity of the network's NTK on the run's own triples)
+//!   computed before training and applied as `EarlyStop::Theory(TheoryStop::AtStep(k))`.
 //! - [`mod@bench`]: throughput entry points.
 //!
 //! Determinism: every draw comes from ChaCha8 streams keyed by the run seed; the same seed
@@ -24,8 +27,10 @@ mod data;
 mod denoiser;
 mod error;
 mod optim;
+mod precondition;
 mod rng;
 mod stop;
+mod theory;
 mod trainer;
 
 pub use checkpoint::{
@@ -36,5 +41,10 @@ pub use config::{CheckpointPolicy, Decay, LrSchedule, NoiseMode, OptimizerConfig
 pub use data::Dataset;
 pub use denoiser::NetDenoiser;
 pub use error::{Result, TrainError};
+pub use precondition::{PreconditionConfig, Preconditioned};
 pub use stop::{EarlyStop, StopInfo, StopReason, StoppingRule, TheoryStop};
+pub use theory::{
+    KernelSource, NormBound, TheoryError, TheoryPlan, TheoryResult, TheoryRun, TheoryStopConfig,
+    fit_with_theory_stop, fixed_training_inputs, plan_theory_stop,
+};
 pub use trainer::{LogEntry, Progress, TrainReport, Trainer};

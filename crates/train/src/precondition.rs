@@ -67,7 +67,12 @@ impl<N> Preconditioned<N> {
                 *m = 0.0;
             }
         }
-        Self { net, process, config, mask }
+        Self {
+            net,
+            process,
+            config,
+            mask,
+        }
     }
 
     /// The preconditioning, if any.
@@ -77,11 +82,17 @@ impl<N> Preconditioned<N> {
 
     /// `(c_in, c_skip, c_out)` at time `t` (see the module documentation).
     pub fn coefficients(&self, t: f64) -> (f64, f64, f64) {
-        let Some(cfg) = self.config else { return (1.0, 0.0, 1.0) };
+        let Some(cfg) = self.config else {
+            return (1.0, 0.0, 1.0);
+        };
         let (alpha, h) = (self.process.alpha(t), self.process.h(t));
         let s2 = cfg.sigma_data * cfg.sigma_data;
         let v = alpha * alpha * s2 + h;
-        (1.0 / v.sqrt(), alpha * s2 / v, h.sqrt() * cfg.sigma_data / v.sqrt())
+        (
+            1.0 / v.sqrt(),
+            alpha * s2 / v,
+            h.sqrt() * cfg.sigma_data / v.sqrt(),
+        )
     }
 
     /// Per-row coefficient columns for the times `t`.
@@ -96,7 +107,11 @@ impl<N> Preconditioned<N> {
         }
         let n = times.len();
         let [c_in, c_skip, c_out] = cols;
-        Ok([be.from_host(n, 1, &c_in)?, be.from_host(n, 1, &c_skip)?, be.from_host(n, 1, &c_out)?])
+        Ok([
+            be.from_host(n, 1, &c_in)?,
+            be.from_host(n, 1, &c_skip)?,
+            be.from_host(n, 1, &c_out)?,
+        ])
     }
 }
 

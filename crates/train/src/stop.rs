@@ -6,8 +6,10 @@
 //!   weights.
 //! - [`EarlyStop::Theory`]: a rule computed from the theory, e.g. the first step `k` with
 //!   `R(1/sqrt(eta k)) > 1/(2 e sigma eta k)` of the local empirical kernel complexity. The
-//!   NTK crate computes such a step from a Gram matrix; pass it as
-//!   [`TheoryStop::AtStep`], or implement [`StoppingRule`] for a rule that decides on line.
+//!   NTK crate computes such a step from a Gram matrix; [`crate::plan_theory_stop`] does it
+//!   for a run (the network's NTK on the run's own noisy triples) and
+//!   [`crate::fit_with_theory_stop`] trains with it, passing it as [`TheoryStop::AtStep`].
+//!   Implement [`StoppingRule`] for a rule that decides on line.
 
 use std::fmt::Debug;
 

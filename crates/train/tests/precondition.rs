@@ -16,7 +16,13 @@ fn normals(rng: &mut ChaCha8Rng, n: usize) -> Vec<f32> {
 
 fn wrapped<B: Backend>(be: &B, d: usize, blocks: &[ColumnBlock]) -> Preconditioned<Mlp<B>> {
     let mut cfg = MlpConfig::new(d, 16, 2, 5);
-    cfg.categorical_blocks = blocks.iter().map(|b| OutputBlock { start: b.start, len: b.len }).collect();
+    cfg.categorical_blocks = blocks
+        .iter()
+        .map(|b| OutputBlock {
+            start: b.start,
+            len: b.len,
+        })
+        .collect();
     let net = Mlp::new(be, cfg).unwrap();
     let pc = PreconditionConfig { sigma_data: 0.8 };
     Preconditioned::new(net, ProcessConfig::OrnsteinUhlenbeck, Some(pc), d, blocks)
@@ -29,13 +35,27 @@ fn check_forward_formula<B: Backend>(be: &B) {
     let mut rng = ChaCha8Rng::seed_from_u64(1);
     let xs = normals(&mut rng, rows * d);
     let ts: Vec<f32> = vec![0.001, 0.05, 0.5, 2.0, 5.0];
-    let (x, t) = (be.from_host(rows, d, &xs).unwrap(), be.from_host(rows, 1, &ts).unwrap());
+    let (x, t) = (
+        be.from_host(rows, d, &xs).unwrap(),
+        be.from_host(rows, 1, &ts).unwrap(),
+    );
     let f = be.to_host(&net.predict(be, &x, &t).unwrap()).unwrap();
     for (i, &ti) in ts.iter().enumerate() {
         let (c_in, c_skip, c_out) = net.coefficients(f64::from(ti));
-        let x_in: Vec<f32> = xs[i * d..(i + 1) * d].iter().map(|&v| (f64::from(v) * c_in) as f32).collect();
+        let x_in: Vec<f32> = xs[i * d..(i + 1) * d]
+            .iter()
+            .map(|&v| (f64::from(v) * c_in) as f32)
+            .collect();
         let inner = be
-            .to_host(&net.net.predict(be, &be.from_host(1, d, &x_in).unwrap(), &be.from_host(1, 1, &[ti]).unwrap()).unwrap())
+            .to_host(
+                &net.net
+                    .predict(
+                        be,
+                        &be.from_host(1, d, &x_in).unwrap(),
+                        &be.from_host(1, 1, &[ti]).unwrap(),
+                    )
+                    .unwrap(),
+            )
             .unwrap();
         for j in 0..d {
             let want = if j < 2 {
@@ -43,7 +63,10 @@ fn check_forward_formula<B: Backend>(be: &B) {
             } else {
                 f64::from(inner[j])
             };
-            assert!((f64::from(f[i * d + j]) - want).abs() < 1e-5, "row {i} col {j}");
+            assert!(
+                (f64::from(f[i * d + j]) - want).abs() < 1e-5,
+                "row {i} col {j}"
+            );
         }
         // The skip is the linear minimum-mean-square denoiser of N(0, sigma_d^2) data.
         let p = ProcessConfig::OrnsteinUhlenbeck;
@@ -64,27 +87,47 @@ fn check_backward<B: Backend>(be: &B) {
     let g = normals(&mut rng, rows * d);
     let loss = |net: &Preconditioned<Mlp<B>>| -> f64 {
         let f = be.to_host(&net.predict(be, &x, &t).unwrap()).unwrap();
-        f.iter().zip(&g).map(|(&a, &b)| f64::from(a) * f64::from(b)).sum()
+        f.iter()
+            .zip(&g)
+            .map(|(&a, &b)| f64::from(a) * f64::from(b))
+            .sum()
     };
     let fwd = net.forward(be, &x, &t).unwrap();
-    let grads = net.backward(be, &fwd, &be.from_host(rows, d, &g).unwrap()).unwrap();
+    let grads = net
+        .backward(be, &fwd, &be.from_host(rows, d, &g).unwrap())
+        .unwrap();
     let grads: Vec<Vec<f32>> = grads.iter().map(|m| be.to_host(m).unwrap()).collect();
     // Directional derivatives along random directions of all trainable parameters.
     for _ in 0..4 {
-        let dirs: Vec<Vec<f32>> = net.params().iter().map(|p| normals(&mut rng, be.to_host(&p.value).unwrap().len())).collect();
+        let dirs: Vec<Vec<f32>> = net
+            .params()
+            .iter()
+            .map(|p| normals(&mut rng, be.to_host(&p.value).unwrap().len()))
+            .collect();
         let analytic: f64 = net
             .params()
             .iter()
             .zip(&grads)
             .zip(&dirs)
             .filter(|((p, _), _)| p.trainable)
-            .map(|((_, g), u)| g.iter().zip(u).map(|(&a, &b)| f64::from(a) * f64::from(b)).sum::<f64>())
+            .map(|((_, g), u)| {
+                g.iter()
+                    .zip(u)
+                    .map(|(&a, &b)| f64::from(a) * f64::from(b))
+                    .sum::<f64>()
+            })
             .sum();
         let h = 1e-2f32;
         let shift = |net: &mut Preconditioned<Mlp<B>>, s: f32| {
             for (p, u) in net.params_mut().iter_mut().zip(&dirs) {
                 if p.trainable {
-                    let v: Vec<f32> = be.to_host(&p.value).unwrap().iter().zip(u).map(|(&a, &b)| a + s * b).collect();
+                    let v: Vec<f32> = be
+                        .to_host(&p.value)
+                        .unwrap()
+                        .iter()
+                        .zip(u)
+                        .map(|(&a, &b)| a + s * b)
+                        .collect();
                     let (r, c) = p.shape();
                     p.value = be.from_host(r, c, &v).unwrap();
                 }
