@@ -136,3 +136,24 @@ fn spreadsheet_values_round_trip_through_the_encoder() {
     assert_eq!(text, expected);
     std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
 }
+
+/// The legacy `.xls` format (BIFF8), as the UCI repository ships Credit Default: a fixture
+/// written by `tests/fixtures/make_xls.py` with the same layout and rows as above.
+#[test]
+fn legacy_xls_with_two_header_rows_reads_like_the_csv() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/two_header_rows.xls");
+    let xl = read_path(&path, &ReadOptions::default()).unwrap();
+    assert_eq!(xl.header, NAMES);
+    assert_eq!(xl.rows, vec![3, 4, 5, 6]);
+    let csv =
+        read::csv::read_csv_bytes("credit.csv", csv_text().as_bytes(), &ReadOptions::default())
+            .unwrap();
+    assert_eq!(xl.columns, csv.columns);
+    // Typed like the CSV: the id dropped, the amounts numerical, the codes categorical.
+    let schema = Schema::infer(&xl, &InferOptions::default()).unwrap();
+    assert_eq!(schema.target.as_deref(), Some("default payment next month"));
+    let table = schema.apply(&xl).unwrap();
+    assert!(table.column("ID").is_none());
+    assert_eq!(table.n_rows(), 4);
+}
