@@ -79,13 +79,21 @@ pub struct Forward<B: Backend> {
 impl<B: Backend> Forward<B> {
     /// Bundles an output with the intermediates its network's backward pass reads.
     pub fn new(output: B::Matrix, saved: Vec<B::Matrix>) -> Self {
-        Self { output, saved, inner: None }
+        Self {
+            output,
+            saved,
+            inner: None,
+        }
     }
 
     /// A wrapper's forward pass: its output and intermediates, and the wrapped network's
     /// own forward pass.
     pub fn wrapping(output: B::Matrix, saved: Vec<B::Matrix>, inner: Forward<B>) -> Self {
-        Self { output, saved, inner: Some(Box::new(inner)) }
+        Self {
+            output,
+            saved,
+            inner: Some(Box::new(inner)),
+        }
     }
 
     /// The wrapped network's forward pass, when this one came from a wrapper.

@@ -263,3 +263,15 @@ fn column_sums_of_tall_matrices_take_several_passes() {
         );
     }
 }
+
+/// A long inner dimension is split over several dispatches (llvmpipe silently stops an
+/// invocation after 65,535 loop iterations, which a single pass over K = 70,000 exceeds);
+/// the slices must add up to the whole product, with beta applied once.
+#[test]
+fn matmul_with_a_long_inner_dimension_matches_f64_product() {
+    let Some(gpu) = common::backend() else { return };
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    for (ta, tb, beta) in [(false, false, -0.5), (true, true, 0.0), (false, true, 1.0)] {
+        check_gemm(&gpu, &mut rng, (3, 70_001, 5), ta, tb, beta);
+    }
+}

@@ -1,6 +1,9 @@
 //! Finite-difference gradient checks shared by the network tests, generic over the backend.
 #![allow(dead_code, clippy::too_many_arguments)]
 
+pub mod gradcheck;
+pub mod nets;
+
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;

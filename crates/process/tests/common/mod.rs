@@ -1,5 +1,10 @@
-//! Shared helpers of the integration tests: test mixtures and moment checks.
+//! Shared helpers of the integration tests: test mixtures, moment checks, and the checks
+//! generic over the backend, which each backend's test file instantiates.
 #![allow(dead_code)]
+
+pub mod noising;
+pub mod sampling;
+pub mod score;
 
 use nalgebra::{DMatrix, DVector};
 use scorediff_process::GaussianMixture;

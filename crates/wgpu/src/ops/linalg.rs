@@ -39,26 +39,42 @@ pub(crate) fn gemm(
     if m == 0 || n == 0 {
         return Ok(());
     }
-    // With k == 0 the kernel still runs: it writes beta * C (or zeros when beta == 0).
+    // With k == 0 the kernel still runs once: it writes beta * C (or zeros when beta == 0).
     let tiles_n = (n as u64).div_ceil(GEMM_TILE);
     let tiles = (m as u64).div_ceil(GEMM_TILE) * tiles_n;
-    let params = Params::new()
-        .u(m)
-        .u(n)
-        .u(k)
-        .u(a.cols)
-        .u(b.cols)
-        .u(c.cols)
-        .u(usize::from(trans_a.is_yes()))
-        .u(usize::from(trans_b.is_yes()))
-        .f(alpha)
-        .f(beta)
-        .u(tiles_n as usize)
-        .u(tiles as usize);
     let mut pass = Pass::new(ctx);
-    pass.dispatch(Kernel::Gemm, &[a.raw(), b.raw()], &[c.raw()], params, tiles)?;
+    let mut k_begin = 0;
+    loop {
+        let k_end = (k_begin + GEMM_K_CHUNK).min(k);
+        // The first slice applies beta; later slices add to what the earlier ones wrote.
+        let beta_here = if k_begin == 0 { beta } else { 1.0 };
+        let params = Params::new()
+            .u(m)
+            .u(n)
+            .u(k)
+            .u(a.cols)
+            .u(b.cols)
+            .u(c.cols)
+            .u(usize::from(trans_a.is_yes()))
+            .u(usize::from(trans_b.is_yes()))
+            .f(alpha)
+            .f(beta_here)
+            .u(tiles_n as usize)
+            .u(tiles as usize)
+            .u(k_begin)
+            .u(k_end);
+        pass.dispatch(Kernel::Gemm, &[a.raw(), b.raw()], &[c.raw()], params, tiles)?;
+        if k_end >= k {
+            break;
+        }
+        k_begin = k_end;
+    }
     pass.submit()
 }
+
+/// Inner-dimension length of one gemm dispatch: 1,024 slabs of 16, about 18,000 loop
+/// iterations per invocation, well below the 65,535 at which llvmpipe stops a shader.
+const GEMM_K_CHUNK: usize = 16_384;
 
 pub(crate) fn transpose(ctx: &Context, a: &WgpuMatrix) -> Result<WgpuMatrix> {
     own(ctx, "transpose", &[a])?;

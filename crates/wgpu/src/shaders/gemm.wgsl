@@ -5,6 +5,10 @@
 // neighbouring workgroup-memory words). The K dimension is walked in slabs of 16: the
 // 64 x 16 slab of op(A) and the 16 x 64 slab of op(B) are staged in workgroup memory,
 // zero-padded past the matrix edges, so sizes need not divide the tile.
+//
+// One dispatch covers the slice k_begin..k_end of the inner dimension; the host splits a
+// long K into several dispatches (the later ones accumulate with beta = 1), because some
+// drivers (Mesa's llvmpipe) silently stop an invocation after 65,535 loop iterations.
 
 struct Params {
     m: u32,
@@ -19,6 +23,8 @@ struct Params {
     beta: f32,
     tiles_n: u32,
     tiles: u32,
+    k_begin: u32,
+    k_end: u32,
 }
 
 @group(0) @binding(0) var<storage, read> a: array<f32>;
@@ -34,7 +40,7 @@ var<workgroup> b_slab: array<f32, 1024>; // [SLAB][TILE], k-major
 
 // op(A)[row, kk], zero outside the matrix.
 fn load_a(row: u32, kk: u32) -> f32 {
-    if (row >= p.m || kk >= p.k) {
+    if (row >= p.m || kk >= p.k_end) {
         return 0.0;
     }
     if (p.trans_a == 0u) {
@@ -45,7 +51,7 @@ fn load_a(row: u32, kk: u32) -> f32 {
 
 // op(B)[kk, col], zero outside the matrix.
 fn load_b(kk: u32, col: u32) -> f32 {
-    if (kk >= p.k || col >= p.n) {
+    if (kk >= p.k_end || col >= p.n) {
         return 0.0;
     }
     if (p.trans_b == 0u) {
@@ -70,7 +76,7 @@ fn main(
     let ty = lid.y;
     let tid = ty * 16u + tx;
     var acc: array<f32, 16>;
-    for (var k0 = 0u; k0 < p.k; k0 = k0 + SLAB) {
+    for (var k0 = p.k_begin; k0 < p.k_end; k0 = k0 + SLAB) {
         // 256 invocations stage 1024 elements of each slab; the index order follows the
         // operand's storage order so that neighbouring invocations read neighbouring words.
         for (var s = 0u; s < 4u; s = s + 1u) {
