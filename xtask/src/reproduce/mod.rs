@@ -10,7 +10,9 @@ mod theory;
 pub fn run(name: &str, args: &[String]) -> Result<(), String> {
     match name {
         "theory" => run_theory(args),
-        other => Err(format!("unknown experiment `{other}`: expected `theory` or `credit`")),
+        other => Err(format!(
+            "unknown experiment `{other}`: expected `theory` or `credit`"
+        )),
     }
 }
 
