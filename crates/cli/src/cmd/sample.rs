@@ -64,7 +64,7 @@ impl OnBackend for SampleJob {
         if rows == 0 {
             return Err(Error::Usage("--rows must be at least 1".into()));
         }
-        let mut sampler = model.config.sampler.clone();
+        let mut sampler = model.config.sampler;
         if let Some(steps) = self.steps {
             sampler.steps = steps;
         }
