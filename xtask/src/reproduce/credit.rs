@@ -147,10 +147,18 @@ pub fn run_credit(args: &[String]) -> Result<(), String> {
     let rows = args.rows.unwrap_or(train.n_rows());
     let mut runs = Vec::new();
     let mut real_auc = None;
+    let mut failures = Vec::new();
     for &net in &args.nets {
         for seed in 0..args.seeds {
             eprintln!("fitting {} seed {seed} ...", net_name(net));
-            let run = one_run(&train, &test, &schema, net, seed, rows, real_auc.is_none())?;
+            let run = match one_run(&train, &test, &schema, net, seed, rows, real_auc.is_none()) {
+                Ok(run) => run,
+                Err(e) => {
+                    eprintln!("{} seed {seed} failed: {e}", net_name(net));
+                    failures.push(format!("{} seed {seed}: {e}", net_name(net)));
+                    continue;
+                }
+            };
             if let Some(m) = &run.report.mle {
                 real_auc = real_auc.or(m.real.as_ref().map(|r| r.test_auc));
             }
@@ -158,13 +166,20 @@ pub fn run_credit(args: &[String]) -> Result<(), String> {
             runs.push(run);
         }
     }
-    let md = markdown(&runs, real_auc, rows);
+    let mut md = markdown(&runs, real_auc, rows);
+    for f in &failures {
+        let _ = writeln!(md, "\nFailed run: {f}");
+    }
     println!("{md}");
     std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
     write(&args.out.join("results.md"), &md)?;
-    let js = serde_json::to_string_pretty(&to_json(&runs, real_auc, rows)).map_err(|e| e.to_string())?;
+    let js =
+        serde_json::to_string_pretty(&to_json(&runs, real_auc, rows)).map_err(|e| e.to_string())?;
     write(&args.out.join("results.json"), &js)?;
     eprintln!("wrote {}/results.{{md,json}}", args.out.display());
+    if runs.is_empty() {
+        return Err("every run failed".into());
+    }
     Ok(())
 }
 
@@ -173,8 +188,13 @@ fn write(path: &Path, text: &str) -> Result<(), String> {
 }
 
 fn load(path: &Path, schema: Option<&Schema>) -> Result<(Table, Schema), String> {
-    load_table(path, &ReadOptions::default(), schema, &InferOptions::default())
-        .map_err(|e| format!("{}: {e}", path.display()))
+    load_table(
+        path,
+        &ReadOptions::default(),
+        schema,
+        &InferOptions::default(),
+    )
+    .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 fn net_name(net: NetKind) -> &'static str {
@@ -186,7 +206,10 @@ fn net_name(net: NetKind) -> &'static str {
 
 /// The benchmark protocol (DESIGN.md §3) for this schema.
 fn eval_config(schema: &Schema, seed: u64, real_reference: bool) -> Result<EvalConfig, String> {
-    let target = schema.target.clone().ok_or("the training table has no target column")?;
+    let target = schema
+        .target
+        .clone()
+        .ok_or("the training table has no target column")?;
     let binary = schema
         .column(&target)
         .is_some_and(|c| c.kind == ColumnKind::Categorical && c.categories.len() == 2);
@@ -213,8 +236,8 @@ fn one_run(
         .map_err(|e| e.to_string())?;
     let fit_s = started.elapsed().as_secs_f64();
     let started = Instant::now();
-    let syn = sample(&be, &model, rows, &cfg.sampler, seed, &mut |_, _| {})
-        .map_err(|e| e.to_string())?;
+    let syn =
+        sample(&be, &model, rows, &cfg.sampler, seed, &mut |_, _| {}).map_err(|e| e.to_string())?;
     let sample_s = started.elapsed().as_secs_f64();
     let peak_mib = peak_memory_mib();
     let ec = eval_config(schema, seed, real_reference)?;
@@ -263,7 +286,13 @@ pub fn mean_std(values: &[Option<f64>]) -> Option<(f64, f64)> {
 
 fn row_line(run: &RunResult) -> String {
     let cells: Vec<String> = run.values().iter().map(|v| fmt(*v)).collect();
-    format!("{} seed {} ({} steps): {}", net_name(run.net), run.seed, run.steps, cells.join(" | "))
+    format!(
+        "{} seed {} ({} steps): {}",
+        net_name(run.net),
+        run.seed,
+        run.steps,
+        cells.join(" | ")
+    )
 }
 
 fn fmt(v: Option<f64>) -> String {
@@ -281,8 +310,15 @@ const PEERS: [(&str, [Option<f64>; 7]); 2] = [("TabSyn", [None; 7]), ("TabDDPM",
 
 /// Approximate published numbers for scale (best published diffusion models after about an
 /// hour of GPU training), not confirmed against the paper's tables.
-const PEERS_APPROX: [Option<f64>; 7] =
-    [Some(1.2), Some(2.8), Some(98.7), Some(51.0), None, Some(0.76), Some(52.0)];
+const PEERS_APPROX: [Option<f64>; 7] = [
+    Some(1.2),
+    Some(2.8),
+    Some(98.7),
+    Some(51.0),
+    None,
+    Some(0.76),
+    Some(52.0),
+];
 
 const HEADERS: [&str; 10] = [
     "Shape err",
@@ -299,7 +335,10 @@ const HEADERS: [&str; 10] = [
 
 fn markdown(runs: &[RunResult], real_auc: Option<f64>, rows: usize) -> String {
     let mut s = String::new();
-    let _ = writeln!(s, "# Credit Default: scorediff (`cargo xtask reproduce credit`)\n");
+    let _ = writeln!(
+        s,
+        "# Credit Default: scorediff (`cargo xtask reproduce credit`)\n"
+    );
     let _ = writeln!(
         s,
         "Fit on `train.csv` (27,000 rows), {rows} synthetic rows, metrics of DESIGN.md §3 against \
@@ -318,7 +357,9 @@ fn markdown(runs: &[RunResult], real_auc: Option<f64>, rows: usize) -> String {
             .map(|k| {
                 let col: Vec<Option<f64>> = mine.iter().map(|r| r.values()[k]).collect();
                 match mean_std(&col) {
-                    Some((m, sd)) if mine.len() > 1 => format!("{} ± {}", fmt(Some(m)), fmt(Some(sd))),
+                    Some((m, sd)) if mine.len() > 1 => {
+                        format!("{} ± {}", fmt(Some(m)), fmt(Some(sd)))
+                    }
                     Some((m, _)) => fmt(Some(m)),
                     None => "-".into(),
                 }
@@ -349,7 +390,10 @@ fn markdown(runs: &[RunResult], real_auc: Option<f64>, rows: usize) -> String {
         peer_cells(&PEERS_APPROX)
     );
     if let Some(a) = real_auc {
-        let _ = writeln!(s, "\nMLE AUC of the same classifier trained on the real `train.csv`: {a:.4}.");
+        let _ = writeln!(
+            s,
+            "\nMLE AUC of the same classifier trained on the real `train.csv`: {a:.4}."
+        );
     }
     let _ = writeln!(
         s,
@@ -364,14 +408,25 @@ fn markdown(runs: &[RunResult], real_auc: Option<f64>, rows: usize) -> String {
     let _ = writeln!(s, "|---|---|---|{}", "---|".repeat(HEADERS.len()));
     for r in runs {
         let cells: Vec<String> = r.values().iter().map(|v| fmt(*v)).collect();
-        let _ = writeln!(s, "| {} | {} | {} | {} |", net_name(r.net), r.seed, r.steps, cells.join(" | "));
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} |",
+            net_name(r.net),
+            r.seed,
+            r.steps,
+            cells.join(" | ")
+        );
     }
     s
 }
 
 fn to_json(runs: &[RunResult], real_auc: Option<f64>, rows: usize) -> Value {
     let metrics = |vals: [Option<f64>; 10]| -> Value {
-        METRICS.iter().zip(vals).map(|(k, v)| ((*k).to_string(), json!(v))).collect()
+        METRICS
+            .iter()
+            .zip(vals)
+            .map(|(k, v)| ((*k).to_string(), json!(v)))
+            .collect()
     };
     let runs_js: Vec<Value> = runs
         .iter()
@@ -398,10 +453,17 @@ fn to_json(runs: &[RunResult], real_auc: Option<f64>, rows: usize) -> Value {
                 (METRICS[k].to_string(), v.unwrap_or(Value::Null))
             })
             .collect();
-        summary.insert(net_name(net).into(), json!({"seeds": mine.len(), "metrics": per}));
+        summary.insert(
+            net_name(net).into(),
+            json!({"seeds": mine.len(), "metrics": per}),
+        );
     }
     let peer_js = |v: &[Option<f64>; 7]| -> Value {
-        METRICS[..7].iter().zip(v).map(|(k, x)| ((*k).to_string(), json!(x))).collect()
+        METRICS[..7]
+            .iter()
+            .zip(v)
+            .map(|(k, x)| ((*k).to_string(), json!(x)))
+            .collect()
     };
     json!({
         "data": "credit-default train.csv (27000 rows) / test.csv (3000 rows)",
@@ -429,7 +491,10 @@ mod tests {
     #[test]
     fn parses_defaults_and_flags() {
         let a = CreditArgs::parse(&[]).unwrap();
-        assert_eq!((a.seeds, a.nets.clone(), a.rows), (1, vec![NetKind::Mlp], None));
+        assert_eq!(
+            (a.seeds, a.nets.clone(), a.rows),
+            (1, vec![NetKind::Mlp], None)
+        );
         let a = CreditArgs::parse(&s(&["--seeds", "5", "--net", "both", "--rows", "100"])).unwrap();
         assert_eq!(a.seeds, 5);
         assert_eq!(a.nets, vec![NetKind::Mlp, NetKind::TwoLayer]);
@@ -438,7 +503,12 @@ mod tests {
 
     #[test]
     fn rejects_bad_arguments() {
-        for bad in [&["--seeds", "0"][..], &["--seeds"], &["--net", "cnn"], &["--frob"]] {
+        for bad in [
+            &["--seeds", "0"][..],
+            &["--seeds"],
+            &["--net", "cnn"],
+            &["--frob"],
+        ] {
             assert!(CreditArgs::parse(&s(bad)).is_err(), "{bad:?}");
         }
     }

@@ -3,6 +3,7 @@
 //! `docs/results/theory/` (see docs/theory.md for what each experiment shows).
 
 mod common;
+mod credit;
 mod plot;
 mod theory;
 
@@ -10,6 +11,7 @@ mod theory;
 pub fn run(name: &str, args: &[String]) -> Result<(), String> {
     match name {
         "theory" => run_theory(args),
+        "credit" => credit::run_credit(args),
         other => Err(format!(
             "unknown experiment `{other}`: expected `theory` or `credit`"
         )),
