@@ -7,10 +7,8 @@
 
 mod common;
 
-use std::sync::OnceLock;
 
 use proptest::prelude::*;
-use scorediff_backend::Backend;
 use scorediff_process::SamplerKind;
 use scorediff_wgpu::WgpuBackend;
 
@@ -21,26 +19,7 @@ use common::{mixture_2d, mixture_16d, noising, sampling, score};
 /// message on stderr) when no adapter exists. With `SCOREDIFF_REQUIRE_GPU=1` a missing
 /// adapter is a failure instead.
 fn gpu() -> Option<&'static WgpuBackend> {
-    static GPU: OnceLock<Option<WgpuBackend>> = OnceLock::new();
-    let gpu = GPU.get_or_init(|| match WgpuBackend::new() {
-        Ok(b) => {
-            eprintln!("using {}", b.name());
-            Some(b)
-        }
-        Err(e) => {
-            if std::env::var("SCOREDIFF_REQUIRE_GPU").is_ok_and(|v| v == "1") {
-                panic!("SCOREDIFF_REQUIRE_GPU=1 but no wgpu adapter could be opened: {e}");
-            }
-            eprintln!("no wgpu adapter could be opened: {e}");
-            None
-        }
-    });
-    if gpu.is_none() {
-        eprintln!(
-            "SKIPPED: no wgpu adapter; install a Vulkan driver such as mesa-vulkan-drivers (lavapipe) to run the GPU tests"
-        );
-    }
-    gpu.as_ref()
+    scorediff_wgpu::testing::shared()
 }
 
 #[test]

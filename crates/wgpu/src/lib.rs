@@ -29,6 +29,7 @@ mod kernel;
 mod matrix;
 mod ops;
 mod pool;
+pub mod testing;
 
 pub use context::WgpuConfig;
 pub use matrix::WgpuMatrix;
