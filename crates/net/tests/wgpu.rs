@@ -9,7 +9,6 @@
 
 mod common;
 
-
 use common::gradcheck::{check_mlp, check_two_layer};
 use common::nets;
 use proptest::prelude::*;

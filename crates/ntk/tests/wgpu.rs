@@ -7,7 +7,6 @@
 
 mod common;
 
-
 use common::*;
 use faer::Mat;
 use scorediff_faer::FaerBackend;

@@ -7,7 +7,6 @@
 
 mod common;
 
-
 use proptest::prelude::*;
 use scorediff_process::SamplerKind;
 use scorediff_wgpu::WgpuBackend;
