@@ -179,11 +179,13 @@ impl FitConfig {
 
     /// The denoiser around a network `F` (see [`Preconditioned`]).
     pub fn wrap<N>(&self, net: N, d: usize, blocks: &[(usize, usize)]) -> Preconditioned<N> {
-        let blocks: Vec<ColumnBlock> = blocks
-            .iter()
-            .map(|&(s, l)| ColumnBlock::new(s, l))
-            .collect();
-        Preconditioned::new(net, self.train.process, self.precondition, d, &blocks)
+        Preconditioned::new(
+            net,
+            self.train.process,
+            self.precondition,
+            d,
+            &column_blocks(blocks),
+        )
     }
 
     /// The network configuration for data of width `d` with one-hot `blocks`.
@@ -279,16 +281,21 @@ fn early_stop(choice: StopChoice) -> EarlyStop {
     }
 }
 
+/// The encoder's one-hot blocks `(start, len)` as backend column blocks.
+fn column_blocks(blocks: &[(usize, usize)]) -> Vec<ColumnBlock> {
+    blocks
+        .iter()
+        .map(|&(s, l)| ColumnBlock::new(s, l))
+        .collect()
+}
+
 /// Splits the encoded rows into training and validation datasets (seeded).
 fn split_validation(
     x: &Matrix,
     blocks: &[(usize, usize)],
     cfg: &FitConfig,
 ) -> Result<(Dataset, Option<Dataset>)> {
-    let col_blocks: Vec<ColumnBlock> = blocks
-        .iter()
-        .map(|&(s, l)| ColumnBlock::new(s, l))
-        .collect();
+    let col_blocks = column_blocks(blocks);
     let make = |rows: &[usize]| -> Result<Dataset> {
         let mut data = Vec::with_capacity(rows.len() * x.cols);
         for &i in rows {
@@ -299,7 +306,7 @@ fn split_validation(
             .map_err(model_err)
     };
     let n_val = (x.rows as f64 * cfg.validation_fraction).round() as usize;
-    if n_val == 0 || matches!(cfg.stop, StopChoice::None) && cfg.validation_fraction == 0.0 {
+    if n_val == 0 {
         let all: Vec<usize> = (0..x.rows).collect();
         return Ok((make(&all)?, None));
     }
