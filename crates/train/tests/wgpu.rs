@@ -6,20 +6,20 @@
 //! Without a wgpu adapter the tests print a message and pass; with
 //! `SCOREDIFF_REQUIRE_GPU=1` a missing adapter fails them.
 
+mod common;
+
 use std::ops::ControlFlow;
 
-use nalgebra::DVector;
+use common::{check_recovery, mixture, mixture_config};
+
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use scorediff_backend::Backend;
 use scorediff_faer::FaerBackend;
 use scorediff_net::{Mlp, MlpConfig, ScoreNet, TimeEmbedding};
-use scorediff_process::{
-    GaussianMixture, OrnsteinUhlenbeck, SamplerConfig, SamplerKind, TimeGrid, TimeSampler,
-    sample_seeded, standard_normal,
-};
+use scorediff_process::standard_normal;
 use scorediff_train::{
-    Dataset, Decay, LogEntry, LrSchedule, NetDenoiser, OptimizerConfig, TrainConfig, Trainer,
+    Dataset, Decay, LogEntry, LrSchedule, OptimizerConfig, TrainConfig, Trainer,
 };
 use scorediff_wgpu::WgpuBackend;
 
@@ -117,70 +117,6 @@ fn loss_curve_follows_faer() {
     assert!(compared >= 6, "only {compared} losses compared");
 }
 
-const WEIGHTS: [f64; 2] = [0.3, 0.7];
-const T0: f64 = 0.01;
-
-fn mixture() -> GaussianMixture {
-    let means = vec![
-        DVector::from_vec(vec![-1.5, -1.0]),
-        DVector::from_vec(vec![1.5, 1.0]),
-    ];
-    GaussianMixture::isotropic(WEIGHTS.to_vec(), means, &[0.1, 0.1]).unwrap()
-}
-
-/// Trains `net` on 3000 mixture records, samples 3000 rows with the exponential integrator
-/// through the parametric score form, and checks the weights (within 0.05) and the means
-/// (within 0.1) of the samples, each assigned to its most likely component.
-fn check_recovery<B: Backend, N: ScoreNet<B>>(be: &B, net: N, config: TrainConfig) {
-    let gm = mixture();
-    let real = gm.sample(3000, &mut ChaCha8Rng::seed_from_u64(5));
-    let data = Dataset::new(real.data_f32(), 3000, 2).unwrap();
-    let mut trainer = Trainer::new(be.clone(), net, config).unwrap();
-    let report = trainer.fit(&data, None, &mut go).unwrap();
-    let first = report.curve[1].train_loss.unwrap();
-    let last = report.curve.last().unwrap().train_loss.unwrap();
-    assert!(last < first, "training loss {first} -> {last}");
-    eprintln!("trained in {:.1} s", report.elapsed_s);
-    let score = NetDenoiser::new(trainer.into_model()).score_model(OrnsteinUhlenbeck);
-    let sampler = SamplerConfig {
-        kind: SamplerKind::ExponentialIntegrator,
-        steps: 100,
-        grid: TimeGrid::Quadratic,
-        batch_size: 3000,
-        t0: Some(T0),
-        seed: 3,
-        ..SamplerConfig::default()
-    };
-    let n = 3000;
-    let out = sample_seeded(be, &OrnsteinUhlenbeck, &score, n, 2, &sampler).unwrap();
-    let xs: Vec<f64> = be
-        .to_host(&out)
-        .unwrap()
-        .iter()
-        .map(|&v| f64::from(v))
-        .collect();
-    assert!(xs.iter().all(|v| v.is_finite()));
-    let labels = gm.classify(&xs).unwrap();
-    for (k, want_w) in WEIGHTS.iter().enumerate() {
-        let rows: Vec<usize> = (0..n).filter(|&i| labels[i] == k).collect();
-        let w = rows.len() as f64 / n as f64;
-        eprintln!("component {k}: weight {w:.3}");
-        assert!(
-            (w - want_w).abs() < 0.05,
-            "component {k}: weight {w}, want {want_w}"
-        );
-        for j in 0..2 {
-            let mean = rows.iter().map(|&i| xs[2 * i + j]).sum::<f64>() / rows.len() as f64;
-            let want = gm.means()[k][j];
-            eprintln!("  mean[{j}] = {mean:.3} (want {want})");
-            assert!(
-                (mean - want).abs() < 0.1,
-                "component {k}, coordinate {j}: mean {mean}, want {want}"
-            );
-        }
-    }
-}
-
 /// The end-to-end check of `mixture.rs` with its MLP and settings. Three to six minutes on
 /// a CPU Vulkan driver (lavapipe, 2 cores), hence ignored by default: run with `--ignored`.
 #[test]
@@ -194,29 +130,7 @@ fn mlp_recovers_a_gaussian_mixture() {
         time_scale: 100.0,
     };
     let net = Mlp::new(gpu, config).unwrap();
-    check_recovery(gpu, net, mixture_config(1500, 3e-3));
-}
-
-/// Minibatch Adam on the mixture's noisy-label regression, as in `mixture.rs`.
-fn mixture_config(steps: u64, lr: f64) -> TrainConfig {
-    TrainConfig {
-        optimizer: OptimizerConfig::adam(lr),
-        schedule: LrSchedule {
-            warmup_steps: 100,
-            decay: Decay::Cosine,
-            min_factor: 0.05,
-        },
-        batch_size: Some(256),
-        max_steps: steps,
-        ema_decay: Some(0.995),
-        seed: 11,
-        // Stop the reverse process at T0 (train on the same range): below it the score's
-        // 1/h_t factor only amplifies the denoiser's error.
-        time_sampler: TimeSampler::Uniform { t0: T0, t_end: 5.0 },
-        eval_every: 0,
-        log_every: 100,
-        ..TrainConfig::default()
-    }
+    check_recovery(gpu, net, mixture_config(1500, 3e-3, 100));
 }
 
 /// A short run on the mixture: the mean training loss of the last 100 of 400 steps is below
@@ -229,7 +143,7 @@ fn training_loss_falls_on_a_gaussian_mixture() {
     let real = gm.sample(3000, &mut ChaCha8Rng::seed_from_u64(5));
     let data = Dataset::new(real.data_f32(), 3000, 2).unwrap();
     let net = Mlp::new(gpu, MlpConfig::new(2, 64, 2, 1)).unwrap();
-    let mut trainer = Trainer::new(gpu.clone(), net, mixture_config(400, 3e-3)).unwrap();
+    let mut trainer = Trainer::new(gpu.clone(), net, mixture_config(400, 3e-3, 100)).unwrap();
     let report = trainer.fit(&data, None, &mut go).unwrap();
     let losses: Vec<f64> = report.curve.iter().filter_map(|e| e.train_loss).collect();
     eprintln!("training losses every 100 steps: {losses:?}");
