@@ -114,6 +114,14 @@ pub struct FitArgs {
     /// Upper bound on training time in seconds.
     #[arg(long)]
     pub max_seconds: Option<f64>,
+    /// A fit configuration (JSON: the output of --print-config, or a model's model.json, whose
+    /// `config` is used) instead of the default recipe; --seed, --max-steps and
+    /// --max-seconds still apply on top of it.
+    #[arg(long, conflicts_with = "net")]
+    pub config: Option<PathBuf>,
+    /// Print the fit configuration that would be used (JSON) and exit.
+    #[arg(long)]
+    pub print_config: bool,
     #[command(flatten)]
     pub common: Common,
 }

@@ -297,3 +297,54 @@ fn an_unwritable_output_fails_cleanly() {
     assert_eq!(e.trim_end().lines().count(), 1, "{e}");
     assert!(!dir.path().join("missing_dir").exists());
 }
+
+/// `fit --print-config` writes the recipe as JSON; `fit --config` reads it back (edited) and
+/// the model records the edit; a broken configuration file is one line naming the file, its
+/// line and column.
+#[test]
+fn fit_configuration_round_trips_and_bad_files_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write(dir.path(), "ok.csv", rows(40).as_bytes());
+    let model = dir.path().join("model");
+    let args = |extra: &[&str]| {
+        let mut a = vec![
+            "fit",
+            data.to_str().unwrap(),
+            "--model",
+            model.to_str().unwrap(),
+            "--quiet",
+        ];
+        a.extend_from_slice(extra);
+        run(&a)
+    };
+    let printed = args(&["--print-config"]);
+    assert!(printed.status.success());
+    assert!(!model.exists(), "--print-config fits nothing");
+    let mut cfg: serde_json::Value = serde_json::from_slice(&printed.stdout).unwrap();
+    cfg["mlp_width"] = serde_json::json!(24);
+    cfg["train"]["max_steps"] = serde_json::json!(4);
+    let file = write(dir.path(), "fit.json", cfg.to_string().as_bytes());
+    let fitted = args(&["--config", file.to_str().unwrap()]);
+    assert!(
+        fitted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fitted.stderr)
+    );
+    let meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(model.join("model.json")).unwrap()).unwrap();
+    assert_eq!(meta["config"]["mlp_width"], 24);
+    assert_eq!(meta["config"]["train"]["max_steps"], 4);
+    std::fs::remove_dir_all(&model).unwrap();
+
+    let bad = write(
+        dir.path(),
+        "bad.json",
+        b"{\n  \"net\": \"mlp\",\n  \"mlp_width\": \"wide\"\n}\n",
+    );
+    let out = args(&["--config", bad.to_str().unwrap()]);
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{e}");
+    assert_eq!(e.trim_end().lines().count(), 1, "{e}");
+    assert!(e.contains("bad.json") && e.contains("line 3"), "{e}");
+    assert!(!model.exists());
+}

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use scorediff_process::{ProcessConfig, TimeSampler};
+use scorediff_process::{ForwardProcess, ProcessConfig, TimeSampler};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, TrainError};
@@ -149,6 +149,59 @@ pub enum NoiseMode {
     Fixed,
 }
 
+/// The weight `w(t)` of a record's squared error in the regression
+/// `L = 1/(2B) sum_j w(t_j) ||f(x_tj, t_j) - x_0j||^2`.
+///
+/// Every weighting has the same minimiser, `f = E[X_0 | X_t]` at every `t` (the weight only
+/// trades accuracy between times for a network of finite size trained for finite time).
+/// The parametric score `s = (alpha_t f - x) / h_t` turns a denoiser error `e` into a score
+/// error `alpha_t e / h_t`, so errors at small `t` matter most to the sampler, while the plain
+/// regression gives them the least weight (their squared error is `O(h_t)`).
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum LossWeighting {
+    /// `w(t) = 1`: the plain regression of DESIGN.md §1, the objective the theory studies.
+    #[default]
+    Plain,
+    /// `w(t) = (alpha_t^2 sigma_d^2 + h_t) / (h_t sigma_d^2)`, the inverse square of the
+    /// preconditioner's output scale `c_out(t)` ([`crate::Preconditioned`]; Karras et al.
+    /// 2022, `lambda(sigma)` of their Table 1): the network's own regression target then has
+    /// unit variance at every time. In score terms (`s - s* = alpha_t e / h_t`) it is the
+    /// score-matching loss weighted by `lambda(t) = w(t) h_t^2 / alpha_t^2`; for the
+    /// Ornstein-Uhlenbeck process with `sigma_d = 1`, `w(t) = 1 / h_t` and
+    /// `lambda(t) = h_t / alpha_t^2`, the usual `lambda(t) = h_t` of denoising score
+    /// matching (Song et al. 2021) divided by `alpha_t^2`.
+    UnitTarget {
+        /// The data's per-coordinate standard deviation `sigma_d`.
+        sigma_data: f64,
+    },
+}
+
+impl LossWeighting {
+    /// `w(t)` for `process`.
+    pub fn weight(&self, process: &ProcessConfig, t: f64) -> f64 {
+        match *self {
+            Self::Plain => 1.0,
+            Self::UnitTarget { sigma_data } => {
+                let (alpha, h) = (process.alpha(t), process.h(t));
+                let s2 = sigma_data * sigma_data;
+                (alpha * alpha * s2 + h) / (h * s2)
+            }
+        }
+    }
+
+    fn validate(&self) -> Result<()> {
+        match *self {
+            Self::UnitTarget { sigma_data } if !(sigma_data.is_finite() && sigma_data > 0.0) => {
+                Err(bad(format!(
+                    "loss weighting sigma_data must be positive, got {sigma_data}"
+                )))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
 /// Periodic checkpoints during [`crate::Trainer::fit`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CheckpointPolicy {
@@ -176,6 +229,9 @@ pub struct TrainConfig {
     pub max_steps: u64,
     /// Fresh or fixed noise.
     pub noise: NoiseMode,
+    /// The weight of each record's squared error by its time (plain regression by default).
+    #[serde(default)]
+    pub loss_weighting: LossWeighting,
     /// Decay of the exponential moving average of the weights (e.g. 0.999); `None` disables
     /// it. The EMA weights are the ones validated and saved.
     pub ema_decay: Option<f64>,
@@ -211,6 +267,7 @@ impl Default for TrainConfig {
             batch_size: Some(1024),
             max_steps: 10_000,
             noise: NoiseMode::FreshEachEpoch,
+            loss_weighting: LossWeighting::Plain,
             ema_decay: Some(0.999),
             seed: 0,
             eval_every: 500,
@@ -227,6 +284,7 @@ impl TrainConfig {
     pub fn validate(&self) -> Result<()> {
         self.optimizer.validate()?;
         self.time_sampler.validate()?;
+        self.loss_weighting.validate()?;
         if self.batch_size == Some(0) || self.max_rows_per_pass == 0 {
             return Err(bad("batch size and rows per pass must be at least 1"));
         }

@@ -37,7 +37,9 @@ pub use checkpoint::{
     CheckpointMeta, FORMAT_VERSION, META_FILE, RngState, TensorGroups, WEIGHTS_FILE, load_model,
     read_meta,
 };
-pub use config::{CheckpointPolicy, Decay, LrSchedule, NoiseMode, OptimizerConfig, TrainConfig};
+pub use config::{
+    CheckpointPolicy, Decay, LossWeighting, LrSchedule, NoiseMode, OptimizerConfig, TrainConfig,
+};
 pub use data::Dataset;
 pub use denoiser::NetDenoiser;
 pub use error::{Result, TrainError};

@@ -1,19 +1,21 @@
 //! The training loop: noisy-label regression of DESIGN.md §1.
 //!
 //! Each step draws a batch of `B` records with their times and noise
-//! (`x_t = alpha_t x_0 + sqrt(h_t) eps`), evaluates `L = 1/(2B) sum_j ||f(x_tj, t_j) - x_0j||^2`,
-//! back-propagates `dL/df = (f - x_0) / B` through the network and updates the weights.
+//! (`x_t = alpha_t x_0 + sqrt(h_t) eps`), evaluates
+//! `L = 1/(2B) sum_j w(t_j) ||f(x_tj, t_j) - x_0j||^2` (`w = 1` unless a [`LossWeighting`]
+//! is set), back-propagates `dL/df = w (f - x_0) / B` through the network and updates the
+//! weights.
 
 use std::io::Write;
 use std::ops::ControlFlow;
 use std::time::Instant;
 
-use scorediff_backend::{Backend, DeviceMatrix, Unary};
+use scorediff_backend::{Backend, Binary, DeviceMatrix, Unary};
 use scorediff_net::ScoreNet;
 use scorediff_process::{NoiseDraw, apply_noise};
 use serde::{Deserialize, Serialize};
 
-use crate::config::{NoiseMode, TrainConfig};
+use crate::config::{LossWeighting, NoiseMode, TrainConfig};
 use crate::data::Dataset;
 use crate::error::{Result, TrainError};
 use crate::optim::{OptState, ema_decay_at, ema_update, swap_weights, trainable_copies};
@@ -420,9 +422,11 @@ impl<B: Backend, N: ScoreNet<B>> Trainer<B, N> {
             let (x0c, tc, xtc) = self.chunk(x0, t, x_t, s, e, rows)?;
             let fwd = self.net.forward(&self.be, xtc.get(x_t), tc.get(t))?;
             let diff = self.be.sub(&fwd.output, x0c.get(x0))?;
-            let sq = self.be.unary(Unary::Square, &diff)?;
+            let weights = self.loss_weights(tc.get(t))?;
+            let sq = self.weighted(self.be.unary(Unary::Square, &diff)?, weights.as_ref())?;
             loss += 0.5 * inv_b * self.be.sum(&sq)?;
-            let g = self.be.scale(&diff, inv_b as f32)?;
+            // dL/df = w(t) (f - x_0) / B.
+            let g = self.weighted(self.be.scale(&diff, inv_b as f32)?, weights.as_ref())?;
             let grads = self.net.backward(&self.be, &fwd, &g)?;
             match total.as_mut() {
                 None => total = Some(grads),
@@ -444,10 +448,34 @@ impl<B: Backend, N: ScoreNet<B>> Trainer<B, N> {
             let (x0c, tc, xtc) = self.chunk(x0, t, x_t, s, e, rows)?;
             let f = self.net.predict(&self.be, xtc.get(x_t), tc.get(t))?;
             let diff = self.be.sub(&f, x0c.get(x0))?;
-            let sq = self.be.unary(Unary::Square, &diff)?;
+            let weights = self.loss_weights(tc.get(t))?;
+            let sq = self.weighted(self.be.unary(Unary::Square, &diff)?, weights.as_ref())?;
             loss += self.be.sum(&sq)?;
         }
         Ok(0.5 * loss / rows.max(1) as f64)
+    }
+
+    /// The column of `w(t_j)` for the rows' times, `None` for the plain regression.
+    fn loss_weights(&self, t: &B::Matrix) -> Result<Option<B::Matrix>> {
+        let weighting = self.config.loss_weighting;
+        if weighting == LossWeighting::Plain {
+            return Ok(None);
+        }
+        let w: Vec<f32> = self
+            .be
+            .to_host(t)?
+            .iter()
+            .map(|&ti| weighting.weight(&self.config.process, f64::from(ti)) as f32)
+            .collect();
+        Ok(Some(self.be.from_host(w.len(), 1, &w)?))
+    }
+
+    /// `m` with row `j` multiplied by `w_j` (unchanged without weights).
+    fn weighted(&self, m: B::Matrix, weights: Option<&B::Matrix>) -> Result<B::Matrix> {
+        match weights {
+            None => Ok(m),
+            Some(w) => Ok(self.be.broadcast_col(Binary::Mul, &m, w)?),
+        }
     }
 
     #[allow(clippy::type_complexity)]

@@ -7,20 +7,29 @@ use crate::progress::Bar;
 use scorediff::backend::Backend;
 use scorediff::pipeline::{FitConfig, Model, NetKind, fit};
 use scorediff::tabular::{Schema, Table, load_table};
-use scorediff::{Result, net::ScoreNet};
+use scorediff::{Error, Result, net::ScoreNet};
 use serde::Serialize;
 use std::ops::ControlFlow;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 pub fn run(a: FitArgs) -> Result<()> {
     let read = read_options(&a.read)?;
     let user = user_schema(&a.read)?;
     let (table, schema) = load_table(&a.table, &read, user.as_ref(), &infer_options(&a.read))?;
-    let mut cfg = FitConfig::for_net(net_kind(a.net)).with_seed(a.common.seed);
+    let base = match &a.config {
+        Some(path) => read_fit_config(path)?,
+        None => FitConfig::for_net(net_kind(a.net)),
+    };
+    let mut cfg = base.with_seed(a.common.seed);
     if let Some(steps) = a.max_steps {
         cfg.train.max_steps = steps as u64;
     }
-    cfg.max_seconds = a.max_seconds;
+    if a.max_seconds.is_some() {
+        cfg.max_seconds = a.max_seconds;
+    }
+    if a.print_config {
+        return print_json(&cfg);
+    }
     let job = FitJob {
         table,
         schema,
@@ -46,6 +55,30 @@ pub fn run(a: FitArgs) -> Result<()> {
             summary.model.display()
         );
         Ok(())
+    }
+}
+
+/// A fit configuration from a JSON file: either a bare [`FitConfig`] or a model's
+/// model.json, whose `config` member is one.
+fn read_fit_config(path: &Path) -> Result<FitConfig> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let bad = |e: serde_json::Error| {
+        // serde_json's message ends with the line and column.
+        Error::Usage(format!(
+            "{}: not a fit configuration: {e}; write one with `scorediff fit --print-config`",
+            path.display()
+        ))
+    };
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(bad)?;
+    match value.get("format_version") {
+        // A model's model.json: its `config` member (positions are lost in the member).
+        Some(_) => serde_json::from_value(value["config"].clone()).map_err(|e| {
+            Error::Usage(format!(
+                "{}: its `config` is not a fit configuration ({e})",
+                path.display()
+            ))
+        }),
+        None => serde_json::from_str(&text).map_err(bad),
     }
 }
 
