@@ -17,8 +17,8 @@ use scorediff_process::{
 };
 use scorediff_tabular::{Encoder, EncoderOptions, Matrix, Schema, Table, split_rows};
 use scorediff_train::{
-    Dataset, Decay, EarlyStop, LrSchedule, NoiseMode, OptimizerConfig, PreconditionConfig,
-    Preconditioned, TrainConfig, TrainReport, Trainer,
+    Dataset, Decay, EarlyStop, LossWeighting, LrSchedule, NoiseMode, OptimizerConfig,
+    PreconditionConfig, Preconditioned, TrainConfig, TrainReport, Trainer,
 };
 use serde::{Deserialize, Serialize};
 use std::ops::ControlFlow;
@@ -108,6 +108,7 @@ impl Default for FitConfig {
             batch_size: Some(1024),
             max_steps: 6_000,
             noise: NoiseMode::FreshEachEpoch,
+            loss_weighting: LossWeighting::Plain,
             ema_decay: Some(0.999),
             seed: 0,
             eval_every: 250,
