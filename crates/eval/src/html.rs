@@ -93,8 +93,8 @@ pub fn render_html(report: &Report, plots: Option<&Plots>) -> String {
     if let Some(t) = &report.trend {
         let _ = write!(
             o,
-            "<h2>Trend (error {:.3})</h2><table><tr><th>column a</th><th>column b</th><th>metric</th><th>score</th></tr>",
-            t.error
+            "<h2>Trend (error {:.3})</h2><p>On the real table's bin edges (a diagnostic, not the protocol): {:.3}.</p><table><tr><th>column a</th><th>column b</th><th>metric</th><th>score</th></tr>",
+            t.error, t.error_real_bins
         );
         for p in &t.pairs {
             let s = p

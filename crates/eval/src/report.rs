@@ -58,6 +58,10 @@ impl Report {
         }
         if let Some(x) = &self.trend {
             s.push(format!("Trend error      {:8.3}", x.error));
+            s.push(format!(
+                "  on real bins   {:8.3}  (diagnostic: numerical columns cut on the real edges)",
+                x.error_real_bins
+            ));
         }
         if let Some(x) = &self.alpha_beta {
             s.push(format!("alpha-precision  {:8.3}", x.alpha_precision));
