@@ -5,10 +5,15 @@
 //! Elementwise maps and reductions run on rayon over fixed row blocks, so their results do
 //! not depend on thread scheduling (DESIGN.md §2, determinism).
 //!
+//! The exponential family (exp, sigmoid, tanh, silu and its derivatives) runs on
+//! branch-free `f32` kernels that vectorise, within a few ulps of the exact values (the
+//! bounds are in the `fastmath` module), instead of libm's scalar `expf`.
+//!
 //! Parallelism is explicit: [`FaerBackend::new`] takes a [`faer::Par`]; the default uses
 //! rayon's global pool with all cores.
 
 mod elementwise;
+mod fastmath;
 mod structure;
 
 use faer::{Accum, MatMut, MatRef, Par};

@@ -152,6 +152,87 @@ fn softmax_blocks_normalises_blocks_and_its_backward_matches_finite_differences(
     }
 }
 
+/// Documented bound of the backend's exp, sigmoid, silu, silu_grad and tanh kernels
+/// (relative, on normal results; see `fastmath` in this crate).
+const EXP_FAMILY_TOL: f64 = 4e-7;
+
+/// For the operations the backend runs on its branch-free kernels, the exact value in f64
+/// and the scale its error bound is relative to (`s + |x s (1 - s)|` for silu_grad, whose
+/// value crosses zero); `None` for operations computed by their scalar definition.
+fn exp_family_scale(op: Unary, x: f32) -> Option<(f64, f64)> {
+    let x = f64::from(x);
+    let s = 1.0 / (1.0 + (-x).exp());
+    let (want, scale) = match op {
+        Unary::Exp => (x.exp(), x.exp()),
+        Unary::Sigmoid => (s, s),
+        Unary::Silu => (x * s, (x * s).abs()),
+        Unary::SiluGrad => (s + x * s * (1.0 - s), s + (x * s * (1.0 - s)).abs()),
+        Unary::Tanh => (x.tanh(), x.tanh().abs()),
+        _ => return None,
+    };
+    Some((want, scale))
+}
+
+#[test]
+fn exp_family_ops_are_accurate_and_identical_with_any_threading() {
+    // Larger than one parallel block (2^15 elements), so the threaded path splits it.
+    let n = 70_001;
+    let data: Vec<f32> = (0..n).map(|i| (i as f32 - 35_000.0) * 2.5e-3).collect();
+    let par = FaerBackend::default();
+    let seq = FaerBackend::new(faer::Par::Seq);
+    let a = par.from_host(1, n, &data).unwrap();
+    let b = par
+        .from_host(1, n, &data.iter().rev().copied().collect::<Vec<_>>())
+        .unwrap();
+    for op in [
+        Unary::Exp,
+        Unary::Sigmoid,
+        Unary::Silu,
+        Unary::SiluGrad,
+        Unary::Tanh,
+    ] {
+        let got = par.to_host(&par.unary(op, &a).unwrap()).unwrap();
+        let got_seq = seq.to_host(&seq.unary(op, &a).unwrap()).unwrap();
+        assert!(
+            got.iter()
+                .zip(&got_seq)
+                .all(|(p, s)| p.to_bits() == s.to_bits())
+        );
+        for (g, &x) in got.iter().zip(&data) {
+            let (want, scale) = exp_family_scale(op, x).unwrap();
+            assert!(
+                (f64::from(*g) - want).abs() <= EXP_FAMILY_TOL * scale,
+                "{}({x}) = {g}, want {want}",
+                op.name()
+            );
+        }
+    }
+    let bw = par
+        .to_host(&par.binary(Binary::SiluBackward, &a, &b).unwrap())
+        .unwrap();
+    let bw_seq = seq
+        .to_host(&seq.binary(Binary::SiluBackward, &a, &b).unwrap())
+        .unwrap();
+    let bw_row = par.broadcast_row(Binary::SiluBackward, &a, &b).unwrap();
+    let bw_row = par.to_host(&bw_row).unwrap();
+    assert!(
+        bw_row
+            .iter()
+            .zip(&bw)
+            .all(|(r, f)| r.to_bits() == f.to_bits()),
+        "broadcast uses the same kernel"
+    );
+    let grad = par
+        .to_host(&par.unary(Unary::SiluGrad, &a).unwrap())
+        .unwrap();
+    let dy = par.to_host(&b).unwrap();
+    for i in 0..n {
+        assert_eq!(bw[i].to_bits(), bw_seq[i].to_bits());
+        // The fused backward is exactly dy * silu_grad(a), rounded once.
+        assert_eq!(bw[i].to_bits(), (dy[i] * grad[i]).to_bits());
+    }
+}
+
 #[test]
 fn unary_and_structure_ops_follow_their_definitions() {
     let be = FaerBackend::default();
@@ -160,7 +241,15 @@ fn unary_and_structure_ops_follow_their_definitions() {
     for op in Unary::ALL {
         let got = be.to_host(&be.unary(op, &a).unwrap()).unwrap();
         for (g, &x) in got.iter().zip(&data) {
-            assert!(g.to_bits() == op.apply(x).to_bits(), "{}", op.name());
+            match exp_family_scale(op, x) {
+                // Branch-free kernels: within their documented bound of the f64 value.
+                Some((want, scale)) => assert!(
+                    (f64::from(*g) - want).abs() <= EXP_FAMILY_TOL * scale,
+                    "{}({x}) = {g}, want {want}",
+                    op.name()
+                ),
+                None => assert!(g.to_bits() == op.apply(x).to_bits(), "{}", op.name()),
+            }
         }
     }
     let g = be.gather_rows(&a, &[2, 0, 2]).unwrap();
