@@ -106,9 +106,13 @@ impl Default for FitConfig {
                 min_factor: 0.05,
             },
             batch_size: Some(1024),
-            max_steps: 6_000,
+            max_steps: 12_000,
             noise: NoiseMode::FreshEachEpoch,
-            loss_weighting: LossWeighting::Plain,
+            // w(t) = 1 / c_out(t)^2 with the preconditioner's sigma_d: unit-variance targets
+            // for the network at every time (docs/recipe.md, runs G-H).
+            loss_weighting: LossWeighting::UnitTarget {
+                sigma_data: PreconditionConfig::default().sigma_data,
+            },
             ema_decay: Some(0.999),
             seed: 0,
             eval_every: 250,
@@ -119,7 +123,7 @@ impl Default for FitConfig {
         };
         Self {
             net: NetKind::Mlp,
-            mlp_width: 256,
+            mlp_width: 384,
             mlp_depth: 3,
             mlp_residual: true,
             two_layer_width: 1024,
@@ -161,6 +165,7 @@ impl FitConfig {
             cfg.train.schedule = LrSchedule::default();
             cfg.train.batch_size = None;
             cfg.train.ema_decay = None;
+            cfg.train.loss_weighting = LossWeighting::Plain;
             // Full-batch steps cost O(N m d): width 1024 and 300 steps keep the fit within
             // the recipe's time budget on a 2-core CPU (docs/recipe.md).
             cfg.two_layer_width = 1024;
