@@ -455,7 +455,7 @@ fn markdown(runs: &[RunResult], real_auc: Option<f64>, rows: usize, reference: &
          training table's own distribution, scored by the same protocol. \"Trend err, real bins\" \
          is a diagnostic, not the protocol: both tables' numerical columns cut on the real table's \
          bin edges. The protocol cuts each table on its own range, so a sample that misses one \
-         extreme value (a single outlying minimum or maximum) re-bins that column in every pair.\n"
+         extreme value (a single outlying minimum or maximum) re-bins that column in every pair with a categorical column.\n"
     );
     let _ = writeln!(s, "## Runs\n");
     let _ = writeln!(s, "| model | seed | steps | {} |", HEADERS.join(" | "));
