@@ -195,6 +195,8 @@ pub fn trend(real: &Table, syn: &Table, bins: usize) -> Result<TrendResult> {
                 ) => {
                     let (rr, rs) = (pearson(xr, yr), pearson(xs, ys));
                     let score = rr.zip(rs).map(|(p, q)| correlation_similarity(p, q));
+                    // Correlations use no bins: the same score on either edges.
+                    real_bin_scores.extend(score);
                     PairTrend {
                         a,
                         b,
@@ -220,11 +222,6 @@ pub fn trend(real: &Table, syn: &Table, bins: usize) -> Result<TrendResult> {
                     }
                 }
             };
-            if pair.metric == "CorrelationSimilarity"
-                && let Some(s) = pair.score
-            {
-                real_bin_scores.push(s);
-            }
             pairs.push(pair);
         }
     }

@@ -31,6 +31,18 @@ struct Outcome {
     sigma_gcv: f64,
 }
 
+/// The noise estimate of §6 (hold-out ridge on 20% of the records).
+fn holdout_estimate(k: &Mat<f64>, y: &Mat<f64>) -> noise::SigmaEstimate {
+    noise::estimate_sigma(
+        &SigmaEstimator::HoldoutRidge {
+            holdout_fraction: 0.2,
+        },
+        k,
+        y,
+    )
+    .unwrap()
+}
+
 /// Regression of `target` on `x ~ U[-1, 1]^dim` with inputs `z = (x, 1)`, Gaussian noise
 /// `sigma`, the two-layer NTK, GD from `f_0 = 0` with `eta = 1 / lambda_hat_max`.
 fn experiment(
@@ -74,26 +86,11 @@ fn experiment(
         .unwrap()
         .step;
     let decision = theory_stopping_step(&eigs, eta, sigma, cfg).unwrap();
-    let sigma_holdout = noise::estimate_sigma(
-        &SigmaEstimator::HoldoutRidge {
-            holdout_fraction: 0.2,
-        },
-        &k,
-        &y,
-    )
-    .unwrap()
-    .sigma;
+    let est = holdout_estimate(&k, &y);
+    let sigma_holdout = est.sigma;
     let sigma_gcv = noise::estimate_sigma(&SigmaEstimator::Gcv, &k, &y)
         .unwrap()
         .sigma;
-    let est = noise::estimate_sigma(
-        &SigmaEstimator::HoldoutRidge {
-            holdout_fraction: 0.2,
-        },
-        &k,
-        &y,
-    )
-    .unwrap();
     let b_hat = kr.rkhs_norm(SpectralFilter::Ridge(est.mu)).unwrap();
     let cfg_b = StoppingRuleConfig {
         rkhs_norm_bound: b_hat,
@@ -480,14 +477,7 @@ fn rkhs_experiment(dim: usize, n: usize, sigma: f64, seed: u64) -> RkhsOutcome {
         |cfg: &StoppingRuleConfig| theory_stopping_step(&eigs, eta, sigma, cfg).unwrap().step;
     let balanced = rule(&StoppingRuleConfig::balanced(target.norm));
     let literal = rule(&StoppingRuleConfig::paper_literal());
-    let est = noise::estimate_sigma(
-        &SigmaEstimator::HoldoutRidge {
-            holdout_fraction: 0.2,
-        },
-        &k,
-        &y,
-    )
-    .unwrap();
+    let est = holdout_estimate(&k, &y);
     let b_hat = noise::estimate_target_norm(&k, &y, None, est.mu).unwrap();
     let balanced_hat = rule(&StoppingRuleConfig::balanced(b_hat));
     let oracle_risk = sm.expected_test_risk(oracle, &b, truth, sigma);

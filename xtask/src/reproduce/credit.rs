@@ -321,14 +321,19 @@ pub fn mean_std(values: &[Option<f64>]) -> Option<(f64, f64)> {
 }
 
 fn row_line(run: &RunResult) -> String {
-    let cells: Vec<String> = run.values().iter().map(|v| fmt(*v)).collect();
     format!(
         "{} seed {} ({} steps): {}",
         net_name(run.net),
         run.seed,
         run.steps,
-        cells.join(" | ")
+        joined(&run.values())
     )
+}
+
+/// The values formatted by [`fmt`], joined as table cells.
+fn joined(values: &[Option<f64>]) -> String {
+    let cells: Vec<String> = values.iter().map(|v| fmt(*v)).collect();
+    cells.join(" | ")
 }
 
 fn fmt(v: Option<f64>) -> String {
@@ -418,14 +423,10 @@ fn markdown(runs: &[RunResult], real_auc: Option<f64>, rows: usize, reference: &
         c.extend(["-", "-", "-", "-"].map(String::from));
         c.join(" | ")
     };
-    let reference_cells: Vec<String> = metric_values(reference, None, None, None)
-        .iter()
-        .map(|v| fmt(*v))
-        .collect();
     let _ = writeln!(
         s,
         "| `train.csv` resampled (reference) | - | {} |",
-        reference_cells.join(" | ")
+        joined(&metric_values(reference, None, None, None))
     );
     for (name, v) in &PEERS {
         let _ = writeln!(s, "| {name} (published) | - | {} |", peer_cells(v));
@@ -461,14 +462,13 @@ fn markdown(runs: &[RunResult], real_auc: Option<f64>, rows: usize, reference: &
     let _ = writeln!(s, "| model | seed | steps | {} |", HEADERS.join(" | "));
     let _ = writeln!(s, "|---|---|---|{}", "---|".repeat(HEADERS.len()));
     for r in runs {
-        let cells: Vec<String> = r.values().iter().map(|v| fmt(*v)).collect();
         let _ = writeln!(
             s,
             "| {} | {} | {} | {} |",
             net_name(r.net),
             r.seed,
             r.steps,
-            cells.join(" | ")
+            joined(&r.values())
         );
     }
     s
