@@ -2,29 +2,17 @@
 //! noisy labels first learns the signal, then fits the label noise, so the validation loss
 //! falls and then rises again.
 
+mod common;
+
 use std::ops::ControlFlow;
 
-use nalgebra::DVector;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 use scorediff_backend::Backend;
 use scorediff_faer::FaerBackend;
 use scorediff_net::{TwoLayerConfig, TwoLayerNet};
-use scorediff_process::GaussianMixture;
-use scorediff_train::{Dataset, LrSchedule, NoiseMode, OptimizerConfig, TrainConfig, Trainer};
-
-fn mixture_data(n: usize, seed: u64) -> Dataset {
-    let means = vec![
-        DVector::from_vec(vec![-1.0, 0.5]),
-        DVector::from_vec(vec![1.0, -0.5]),
-    ];
-    let gm = GaussianMixture::isotropic(vec![0.5, 0.5], means, &[0.2, 0.2]).unwrap();
-    let s = gm.sample(n, &mut ChaCha8Rng::seed_from_u64(seed));
-    Dataset::new(s.data_f32(), n, 2).unwrap()
-}
+use scorediff_train::{LrSchedule, NoiseMode, OptimizerConfig, TrainConfig, Trainer};
 
 fn check_interior_minimum<B: Backend>(be: &B) {
-    let (train, val) = (mixture_data(64, 1), mixture_data(400, 2));
+    let (train, val) = (common::mixture_data(64, 1), common::mixture_data(400, 2));
     let net = TwoLayerNet::new(
         be,
         TwoLayerConfig {

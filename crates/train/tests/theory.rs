@@ -2,12 +2,11 @@
 //! docs/theory.md): the run stops at the planned step, and the plan is what
 //! `scorediff_ntk` gives when called directly on the run's triples.
 
+mod common;
+
 use std::ops::ControlFlow;
 
 use faer::Mat;
-use nalgebra::DVector;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 use scorediff_backend::{Backend, DeviceMatrix};
 use scorediff_faer::FaerBackend;
 use scorediff_net::{Mlp, MlpConfig, ScoreNet, TwoLayerConfig, TwoLayerNet};
@@ -15,22 +14,11 @@ use scorediff_ntk::{
     StoppingRuleConfig, TwoLayerReluNtk, eigenvalues_over_n, gram, host_gram, noise, ntk_inputs,
     theory_stopping_step,
 };
-use scorediff_process::GaussianMixture;
 use scorediff_train::{
-    Dataset, KernelSource, LrSchedule, NoiseMode, NormBound, OptimizerConfig, StopReason,
-    TheoryError, TheoryStopConfig, TrainConfig, Trainer, fit_with_theory_stop,
-    fixed_training_inputs, plan_theory_stop,
+    KernelSource, LrSchedule, NoiseMode, NormBound, OptimizerConfig, StopReason, TheoryError,
+    TheoryStopConfig, TrainConfig, Trainer, fit_with_theory_stop, fixed_training_inputs,
+    plan_theory_stop,
 };
-
-fn mixture_data(n: usize, seed: u64) -> Dataset {
-    let means = vec![
-        DVector::from_vec(vec![-1.0, 0.5]),
-        DVector::from_vec(vec![1.0, -0.5]),
-    ];
-    let gm = GaussianMixture::isotropic(vec![0.5, 0.5], means, &[0.2, 0.2]).unwrap();
-    let s = gm.sample(n, &mut ChaCha8Rng::seed_from_u64(seed));
-    Dataset::new(s.data_f32(), n, 2).unwrap()
-}
 
 fn gd_config(lr: f64, max_steps: u64) -> TrainConfig {
     TrainConfig {
@@ -69,7 +57,7 @@ fn host<B: Backend>(be: &B, m: &B::Matrix) -> Mat<f64> {
 }
 
 fn check_run_stops_at_planned_step<B: Backend>(be: &B) {
-    let data = mixture_data(64, 1);
+    let data = common::mixture_data(64, 1);
     let config = gd_config(0.5, 10_000);
     for (rule, norm) in [
         (StoppingRuleConfig::paper_literal(), NormBound::Configured),
@@ -105,7 +93,7 @@ fn check_run_stops_at_planned_step<B: Backend>(be: &B) {
 }
 
 fn check_plan_matches_direct_ntk<B: Backend>(be: &B) {
-    let data = mixture_data(80, 2);
+    let data = common::mixture_data(80, 2);
     let config = gd_config(0.3, 1);
     let net = two_layer(be, 256);
     // The reconstructed triples are the trainer's: the first step's loss (at the initial
@@ -147,7 +135,7 @@ fn check_plan_matches_direct_ntk<B: Backend>(be: &B) {
 }
 
 fn check_subsample_keeps_full_n<B: Backend>(be: &B) {
-    let data = mixture_data(150, 3);
+    let data = common::mixture_data(150, 3);
     let config = gd_config(0.5, 1);
     let net = two_layer(be, 128);
     let cfg = TheoryStopConfig {
@@ -170,7 +158,7 @@ fn check_subsample_keeps_full_n<B: Backend>(be: &B) {
 }
 
 fn check_mlp_and_optimizers<B: Backend>(be: &B) {
-    let data = mixture_data(48, 4);
+    let data = common::mixture_data(48, 4);
     let mlp = || Mlp::new(be, MlpConfig::new(2, 16, 2, 9)).unwrap();
     let cfg = TheoryStopConfig {
         probes: 4,

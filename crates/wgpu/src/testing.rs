@@ -5,15 +5,14 @@
 //! installs Mesa's lavapipe) a missing adapter fails the test instead of skipping it, so GPU
 //! tests cannot pass by silently not running.
 
-use crate::WgpuBackend;
+use crate::{WgpuBackend, WgpuConfig};
 use scorediff_backend::Backend;
 use std::sync::OnceLock;
 
-/// The shared backend of this process, opened on first use; `None` when no adapter can be
-/// opened and `SCOREDIFF_REQUIRE_GPU` is not `1` (then it panics).
-pub fn shared() -> Option<&'static WgpuBackend> {
-    static GPU: OnceLock<Option<WgpuBackend>> = OnceLock::new();
-    let gpu = GPU.get_or_init(|| match WgpuBackend::new() {
+/// A new backend with `config`, or `None` (with a message on stderr) when no adapter can
+/// be opened and `SCOREDIFF_REQUIRE_GPU` is not `1` (then it panics).
+pub fn open_with(config: WgpuConfig) -> Option<WgpuBackend> {
+    match WgpuBackend::with_config(config) {
         Ok(b) => {
             eprintln!("using {}", b.name());
             Some(b)
@@ -22,14 +21,21 @@ pub fn shared() -> Option<&'static WgpuBackend> {
             if std::env::var("SCOREDIFF_REQUIRE_GPU").is_ok_and(|v| v == "1") {
                 panic!("SCOREDIFF_REQUIRE_GPU=1 but no wgpu adapter could be opened: {e}");
             }
-            eprintln!("no wgpu adapter could be opened: {e}");
+            eprintln!(
+                "SKIPPED: no wgpu adapter could be opened ({e}); install a Vulkan driver such as mesa-vulkan-drivers (lavapipe) to run the GPU tests"
+            );
             None
         }
-    });
+    }
+}
+
+/// The shared backend of this process, opened on first use with the default options (see
+/// [`open_with`]).
+pub fn shared() -> Option<&'static WgpuBackend> {
+    static GPU: OnceLock<Option<WgpuBackend>> = OnceLock::new();
+    let gpu = GPU.get_or_init(|| open_with(WgpuConfig::default()));
     if gpu.is_none() {
-        eprintln!(
-            "SKIPPED: no wgpu adapter; install a Vulkan driver such as mesa-vulkan-drivers (lavapipe) to run the GPU tests"
-        );
+        eprintln!("SKIPPED: no wgpu adapter (see the first skipped test for why)");
     }
     gpu.as_ref()
 }

@@ -1,6 +1,8 @@
-//! The 2-D Gaussian mixture of the end-to-end tests, its training settings, and the
-//! recovery check (train, sample through the parametric score form, compare weights and
-//! means), shared by the faer and wgpu test binaries.
+//! The 2-D Gaussian mixtures of the tests: the end-to-end mixture, its training settings
+//! and the recovery check (train, sample through the parametric score form, compare weights
+//! and means), shared by the faer and wgpu test binaries; and the small two-bump data of
+//! the gradient-descent (theory) tests.
+#![allow(dead_code)] // each test binary uses a part
 
 use std::ops::ControlFlow;
 
@@ -26,6 +28,17 @@ pub fn mixture() -> GaussianMixture {
         DVector::from_vec(vec![1.5, 1.0]),
     ];
     GaussianMixture::isotropic(WEIGHTS.to_vec(), means, &[0.1, 0.1]).unwrap()
+}
+
+/// `n` draws (seeded) of the equal-weight two-bump mixture of the gradient-descent tests.
+pub fn mixture_data(n: usize, seed: u64) -> Dataset {
+    let means = vec![
+        DVector::from_vec(vec![-1.0, 0.5]),
+        DVector::from_vec(vec![1.0, -0.5]),
+    ];
+    let gm = GaussianMixture::isotropic(vec![0.5, 0.5], means, &[0.2, 0.2]).unwrap();
+    let s = gm.sample(n, &mut ChaCha8Rng::seed_from_u64(seed));
+    Dataset::new(s.data_f32(), n, 2).unwrap()
 }
 
 /// Minibatch Adam on the mixture's noisy-label regression, logging every `log_every` steps.
