@@ -448,6 +448,9 @@ struct RkhsOutcome {
     risk_ratio: f64,
     /// Expected test risk at the oracle step (signal variance is 1).
     oracle_risk: f64,
+    /// The discrepancy principle (an adaptive alternative, for comparison): the first step
+    /// whose training residual `||y - f_k(Z)||^2 / N` is at most `sigma^2`, on the drawn labels.
+    discrepancy: Option<u64>,
 }
 
 /// Regression of an in-RKHS target (variance 1, `CENTRES` centres) on `x ~ U[-1, 1]^dim`,
@@ -482,7 +485,9 @@ fn rkhs_experiment(dim: usize, n: usize, sigma: f64, seed: u64) -> RkhsOutcome {
     let balanced_hat = rule(&StoppingRuleConfig::balanced(b_hat));
     let oracle_risk = sm.expected_test_risk(oracle, &b, truth, sigma);
     let at_rule = sm.expected_test_risk(balanced.unwrap_or(HORIZON), &b, truth, sigma);
+    let discrepancy = discrepancy_step(&sm, &a, sigma);
     RkhsOutcome {
+        discrepancy,
         b_true: target.norm,
         oracle,
         oracle_in_sample,
@@ -496,13 +501,40 @@ fn rkhs_experiment(dim: usize, n: usize, sigma: f64, seed: u64) -> RkhsOutcome {
     }
 }
 
+/// The first step `k <= HORIZON` with `(1/N) sum_i (1 - h_k(lambda_i))^2 a_i^2 <= sigma^2`
+/// (`a = V^T y`): the discrepancy principle. The residual decreases with `k`, so bisect.
+fn discrepancy_step(sm: &Smoother, a: &[f64], sigma: f64) -> Option<u64> {
+    let residual = |k: u64| {
+        let (h, _) = sm.weights(k);
+        let s: f64 = h
+            .iter()
+            .zip(a)
+            .map(|(h, a)| (1.0 - h).powi(2) * a * a)
+            .sum();
+        s / sm.n as f64
+    };
+    if residual(HORIZON) > sigma * sigma {
+        return None;
+    }
+    let (mut lo, mut hi) = (0u64, HORIZON);
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if residual(mid) <= sigma * sigma {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    Some(hi)
+}
+
 /// One markdown row: `B`, `k*`, the risk at `k*`, then over `k*`: the in-sample and
 /// single-draw oracles, the literal and balanced(`B`) rules; the risk ratio at the balanced
-/// rule; `B_hat`, balanced(`B_hat`) over `k*`, and `B_hat / B`.
+/// rule; `B_hat`, balanced(`B_hat`) over `k*`, `B_hat / B`, and the discrepancy principle over `k*`.
 fn rkhs_report(dim: usize, n: usize, sigma: f64, seed: u64, o: &RkhsOutcome) {
     let ratio = |k: Option<u64>| k.map_or(f64::NAN, |r| r as f64 / o.oracle as f64);
     eprintln!(
-        "| {dim}-D, N {n}, sigma {sigma}, seed {seed} | {:.2} | {} | {:.3} | {:.2} | {:.2} | {:.3} | **{:.2}** | {:.2} | {:.2} | {:.2} | {:.2} |",
+        "| {dim}-D, N {n}, sigma {sigma}, seed {seed} | {:.2} | {} | {:.3} | {:.2} | {:.2} | {:.3} | **{:.2}** | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |",
         o.b_true,
         o.oracle,
         o.oracle_risk,
@@ -514,6 +546,7 @@ fn rkhs_report(dim: usize, n: usize, sigma: f64, seed: u64, o: &RkhsOutcome) {
         o.b_hat,
         ratio(o.balanced_hat),
         o.b_hat / o.b_true,
+        ratio(o.discrepancy),
     );
 }
 

@@ -27,6 +27,19 @@ pub enum TimeSampler {
         /// Upper end `T > T0`.
         t_end: f64,
     },
+    /// `Uniform[t0, t_end]` estimated by importance sampling: times are drawn as in
+    /// `LogUniform`, and each record's loss is multiplied by
+    /// [`TimeSampler::importance_weight`] `= p_U(t) / p_log(t) = t ln(t_end / t0) / (t_end - t0)`,
+    /// so the expected loss, its minimiser and its gradient are those of `Uniform` (the
+    /// paper's objective). What changes is the Monte Carlo estimate: small times, where the
+    /// denoiser's errors are amplified most in the score (`alpha_t / h_t`), get many records
+    /// with small weights instead of few records with large ones.
+    ImportanceLogUniform {
+        /// Lower end `T0 > 0`.
+        t0: f64,
+        /// Upper end `T > T0`.
+        t_end: f64,
+    },
 }
 
 impl TimeSampler {
@@ -44,6 +57,13 @@ impl TimeSampler {
         Ok(s)
     }
 
+    /// `ImportanceLogUniform[t0, t_end]`, validated.
+    pub fn importance_log_uniform(t0: f64, t_end: f64) -> Result<Self> {
+        let s = TimeSampler::ImportanceLogUniform { t0, t_end };
+        s.validate()?;
+        Ok(s)
+    }
+
     /// `Uniform` over the process's default range `[T0, T]` (the paper's choice).
     pub fn uniform_for<P: ForwardProcess + ?Sized>(process: &P) -> Self {
         let (t0, t_end) = process.default_time_range();
@@ -53,9 +73,9 @@ impl TimeSampler {
     /// `(t0, t_end)`.
     pub fn range(&self) -> (f64, f64) {
         match *self {
-            TimeSampler::Uniform { t0, t_end } | TimeSampler::LogUniform { t0, t_end } => {
-                (t0, t_end)
-            }
+            TimeSampler::Uniform { t0, t_end }
+            | TimeSampler::LogUniform { t0, t_end }
+            | TimeSampler::ImportanceLogUniform { t0, t_end } => (t0, t_end),
         }
     }
 
@@ -80,7 +100,8 @@ impl TimeSampler {
     pub fn quantile(&self, u: f64) -> f64 {
         match *self {
             TimeSampler::Uniform { t0, t_end } => t0 + u * (t_end - t0),
-            TimeSampler::LogUniform { t0, t_end } => t0 * (t_end / t0).powf(u),
+            TimeSampler::LogUniform { t0, t_end }
+            | TimeSampler::ImportanceLogUniform { t0, t_end } => t0 * (t_end / t0).powf(u),
         }
     }
 
@@ -90,7 +111,9 @@ impl TimeSampler {
         let t = t.clamp(t0, t_end);
         match self {
             TimeSampler::Uniform { .. } => (t - t0) / (t_end - t0),
-            TimeSampler::LogUniform { .. } => (t / t0).ln() / (t_end / t0).ln(),
+            TimeSampler::LogUniform { .. } | TimeSampler::ImportanceLogUniform { .. } => {
+                (t / t0).ln() / (t_end / t0).ln()
+            }
         }
     }
 
@@ -102,7 +125,19 @@ impl TimeSampler {
         }
         match self {
             TimeSampler::Uniform { .. } => 1.0 / (t_end - t0),
-            TimeSampler::LogUniform { .. } => 1.0 / (t * (t_end / t0).ln()),
+            TimeSampler::LogUniform { .. } | TimeSampler::ImportanceLogUniform { .. } => {
+                1.0 / (t * (t_end / t0).ln())
+            }
+        }
+    }
+
+    /// The factor on a record's loss that makes the estimate target the sampler's objective:
+    /// `t ln(t_end / t0) / (t_end - t0)` for `ImportanceLogUniform` (the ratio of the
+    /// `Uniform` density to the drawing density), `1` otherwise.
+    pub fn importance_weight(&self, t: f64) -> f64 {
+        match *self {
+            TimeSampler::ImportanceLogUniform { t0, t_end } => t * (t_end / t0).ln() / (t_end - t0),
+            _ => 1.0,
         }
     }
 }

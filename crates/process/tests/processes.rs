@@ -193,3 +193,55 @@ fn time_grids_run_from_t_down_to_t0() {
         assert!(ts[49] - ts[50] < ts[0] - ts[1]);
     }
 }
+
+/// `ImportanceLogUniform` draws log-uniform times and weights them by `p_U / p_log`: the
+/// product of its drawing density and its weight is the uniform density everywhere, so a
+/// weighted average over its draws estimates the `Uniform` expectation (checked on
+/// `g(t) = 1 / h_t`-like and smooth functions by Monte Carlo against the exact integral).
+#[test]
+fn importance_log_uniform_estimates_the_uniform_expectation() {
+    use rand::SeedableRng;
+    let (t0, t_end) = (1e-3, 3.0);
+    let imp = TimeSampler::importance_log_uniform(t0, t_end).unwrap();
+    let uniform = TimeSampler::uniform(t0, t_end).unwrap();
+    for t in [t0, 2e-3, 0.05, 0.7, 2.0, t_end] {
+        let product = imp.density(t) * imp.importance_weight(t);
+        assert!(
+            (product - uniform.density(t)).abs() < 1e-12,
+            "t {t}: {product} vs {}",
+            uniform.density(t)
+        );
+        assert_eq!(uniform.importance_weight(t), 1.0);
+        assert_eq!(
+            TimeSampler::LogUniform { t0, t_end }.importance_weight(t),
+            1.0
+        );
+    }
+    assert_eq!(imp.range(), uniform.range());
+    // Monte Carlo: E_imp[w g] against the exact uniform mean of g, for a g that is large at
+    // small t (as the unit-target loss weight) and a smooth one.
+    let draws = 200_000;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(4);
+    let ts: Vec<f64> = (0..draws).map(|_| imp.sample(&mut rng)).collect();
+    let cases: [(fn(f64) -> f64, f64); 2] = [
+        // int 1 / sqrt(t) = 2 (sqrt(T) - sqrt(t0)).
+        (|t| 1.0 / t.sqrt(), 2.0 * (3.0f64.sqrt() - 1e-3f64.sqrt())),
+        // int t^2 = (T^3 - t0^3) / 3.
+        (|t| t * t, (27.0 - 1e-9) / 3.0),
+    ];
+    for (g, integral) in cases {
+        let exact = integral / (t_end - t0);
+        let vals: Vec<f64> = ts
+            .iter()
+            .map(|&t| imp.importance_weight(t) * g(t))
+            .collect();
+        let mean = vals.iter().sum::<f64>() / draws as f64;
+        let var = vals.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / draws as f64;
+        let se = (var / draws as f64).sqrt();
+        assert!((mean - exact).abs() < 4.0 * se, "{mean} +- {se} vs {exact}");
+    }
+    assert!(TimeSampler::importance_log_uniform(0.0, 1.0).is_err());
+    let json = serde_json::to_string(&imp).unwrap();
+    assert!(json.contains("importance_log_uniform"), "{json}");
+    assert_eq!(serde_json::from_str::<TimeSampler>(&json).unwrap(), imp);
+}

@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use scorediff_backend::{Backend, Binary, DeviceMatrix, Unary};
 use scorediff_net::ScoreNet;
-use scorediff_process::{NoiseDraw, apply_noise};
+use scorediff_process::{NoiseDraw, TimeSampler, apply_noise};
 use serde::{Deserialize, Serialize};
 
 use crate::config::{LossWeighting, NoiseMode, TrainConfig};
@@ -455,17 +455,23 @@ impl<B: Backend, N: ScoreNet<B>> Trainer<B, N> {
         Ok(0.5 * loss / rows.max(1) as f64)
     }
 
-    /// The column of `w(t_j)` for the rows' times, `None` for the plain regression.
+    /// The column of `w(t_j)` times the time sampler's importance weight for the rows'
+    /// times, `None` when both are 1 (the plain regression with a `Uniform` or `LogUniform`
+    /// law).
     fn loss_weights(&self, t: &B::Matrix) -> Result<Option<B::Matrix>> {
-        let weighting = self.config.loss_weighting;
-        if weighting == LossWeighting::Plain {
+        let (weighting, law) = (self.config.loss_weighting, self.config.time_sampler);
+        let importance = matches!(law, TimeSampler::ImportanceLogUniform { .. });
+        if weighting == LossWeighting::Plain && !importance {
             return Ok(None);
         }
         let w: Vec<f32> = self
             .be
             .to_host(t)?
             .iter()
-            .map(|&ti| weighting.weight(&self.config.process, f64::from(ti)) as f32)
+            .map(|&ti| {
+                let ti = f64::from(ti);
+                (weighting.weight(&self.config.process, ti) * law.importance_weight(ti)) as f32
+            })
             .collect();
         Ok(Some(self.be.from_host(w.len(), 1, &w)?))
     }

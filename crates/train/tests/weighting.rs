@@ -168,3 +168,46 @@ fn weighted_gradient_is_the_plain_gradient_times_the_weight() {
     );
     assert!(dist(&weighted, &unscaled) > 0.5 * moved);
 }
+
+/// With `TimeSampler::ImportanceLogUniform` the reported objective carries the sampler's
+/// importance weight on top of `w(t)`: `1/(2n) sum_j w(t_j) q(t_j) ||f - x_0||^2` with
+/// `q(t) = t ln(T / T0) / (T - T0)`, for the unit-target and the plain weighting alike.
+#[test]
+fn importance_sampled_times_weigh_the_reported_objective() {
+    let be = FaerBackend::default();
+    let (n, d) = (40, 3);
+    let x0 = data(n, d, 3);
+    let x_t = data(n, d, 4);
+    let times: Vec<f32> = (0..n).map(|j| 0.002 + 0.07 * j as f32).collect();
+    let law = TimeSampler::importance_log_uniform(1e-3, 3.0).unwrap();
+    let [x0m, xtm] = [&x0, &x_t].map(|m| be.from_host(n, d, m.data()).unwrap());
+    let tm = be.from_host(n, 1, &times).unwrap();
+    for weighting in [UNIT, LossWeighting::Plain] {
+        let config = TrainConfig {
+            loss_weighting: weighting,
+            time_sampler: law,
+            ema_decay: None,
+            ..TrainConfig::default()
+        };
+        let process = config.process;
+        let mut trainer = Trainer::new(be, mlp(&be), config).unwrap();
+        let reported = trainer.evaluate(&x0m, &tm, &xtm).unwrap();
+        let f = be
+            .to_host(&trainer.net().predict(&be, &xtm, &tm).unwrap())
+            .unwrap();
+        let mut expected = 0.0;
+        for j in 0..n {
+            let t = f64::from(times[j]);
+            let w = weighting.weight(&process, t) * law.importance_weight(t);
+            let sq: f64 = (0..d)
+                .map(|c| (f64::from(f[j * d + c]) - f64::from(x0.data()[j * d + c])).powi(2))
+                .sum();
+            expected += w * sq;
+        }
+        expected /= 2.0 * n as f64;
+        assert!(
+            (reported - expected).abs() < 1e-5 * expected,
+            "{weighting:?}: {reported} vs {expected}"
+        );
+    }
+}
