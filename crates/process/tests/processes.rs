@@ -223,7 +223,9 @@ fn importance_log_uniform_estimates_the_uniform_expectation() {
     let draws = 200_000;
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(4);
     let ts: Vec<f64> = (0..draws).map(|_| imp.sample(&mut rng)).collect();
-    let cases: [(fn(f64) -> f64, f64); 2] = [
+    // (g, integral of g over [T0, T])
+    type Case = (fn(f64) -> f64, f64);
+    let cases: [Case; 2] = [
         // int 1 / sqrt(t) = 2 (sqrt(T) - sqrt(t0)).
         (|t| 1.0 / t.sqrt(), 2.0 * (3.0f64.sqrt() - 1e-3f64.sqrt())),
         // int t^2 = (T^3 - t0^3) / 3.
