@@ -96,7 +96,7 @@ impl Default for FitConfig {
         let train = TrainConfig {
             // The paper's uniform-time objective, estimated from log-uniform draws with
             // weights p_U / p_log: same expected loss, many more records at the small times
-            // the sampler's last steps depend on (docs/recipe.md, runs M, P, Q).
+            // the sampler's last steps depend on (docs/recipe.md, runs M, P, Q').
             time_sampler: TimeSampler::ImportanceLogUniform {
                 t0: RECIPE_T0,
                 t_end: RECIPE_T,
