@@ -131,6 +131,11 @@ impl TimeSampler {
         }
     }
 
+    /// Whether [`TimeSampler::importance_weight`] differs from 1, i.e. records carry a weight.
+    pub fn is_importance_weighted(&self) -> bool {
+        matches!(self, TimeSampler::ImportanceLogUniform { .. })
+    }
+
     /// The factor on a record's loss that makes the estimate target the sampler's objective:
     /// `t ln(t_end / t0) / (t_end - t0)` for `ImportanceLogUniform` (the ratio of the
     /// `Uniform` density to the drawing density), `1` otherwise.

@@ -212,6 +212,7 @@ fn importance_log_uniform_estimates_the_uniform_expectation() {
             uniform.density(t)
         );
         assert_eq!(uniform.importance_weight(t), 1.0);
+        assert!(imp.is_importance_weighted() && !uniform.is_importance_weighted());
         assert_eq!(
             TimeSampler::LogUniform { t0, t_end }.importance_weight(t),
             1.0

@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use scorediff_backend::{Backend, Binary, DeviceMatrix, Unary};
 use scorediff_net::ScoreNet;
-use scorediff_process::{NoiseDraw, TimeSampler, apply_noise};
+use scorediff_process::{NoiseDraw, apply_noise};
 use serde::{Deserialize, Serialize};
 
 use crate::config::{LossWeighting, NoiseMode, TrainConfig};
@@ -460,8 +460,7 @@ impl<B: Backend, N: ScoreNet<B>> Trainer<B, N> {
     /// law).
     fn loss_weights(&self, t: &B::Matrix) -> Result<Option<B::Matrix>> {
         let (weighting, law) = (self.config.loss_weighting, self.config.time_sampler);
-        let importance = matches!(law, TimeSampler::ImportanceLogUniform { .. });
-        if weighting == LossWeighting::Plain && !importance {
+        if weighting == LossWeighting::Plain && !law.is_importance_weighted() {
             return Ok(None);
         }
         let w: Vec<f32> = self

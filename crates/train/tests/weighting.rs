@@ -25,6 +25,21 @@ fn mlp(be: &FaerBackend) -> Mlp<FaerBackend> {
     Mlp::new(be, MlpConfig::new(3, 16, 2, 11)).unwrap()
 }
 
+/// `1/(2n) sum_j weight(t_j) ||f_j - x0_j||^2`, on the host, for predictions `f` (row-major,
+/// the shape of `x0`).
+fn host_objective(f: &[f32], x0: &Dataset, times: &[f32], weight: impl Fn(f64) -> f64) -> f64 {
+    let (n, d) = (x0.rows(), x0.dim());
+    let total: f64 = (0..n)
+        .map(|j| {
+            let sq: f64 = (0..d)
+                .map(|c| (f64::from(f[j * d + c]) - f64::from(x0.data()[j * d + c])).powi(2))
+                .sum();
+            weight(f64::from(times[j])) * sq
+        })
+        .sum();
+    total / (2.0 * n as f64)
+}
+
 fn go(_: &scorediff_train::Progress) -> ControlFlow<()> {
     ControlFlow::Continue(())
 }
@@ -77,15 +92,7 @@ fn evaluate_reports_the_weighted_objective() {
     let f = be
         .to_host(&trainer.net().predict(&be, &xtm, &tm).unwrap())
         .unwrap();
-    let mut expected = 0.0;
-    for j in 0..n {
-        let w = UNIT.weight(&process, f64::from(times[j]));
-        let sq: f64 = (0..d)
-            .map(|c| (f64::from(f[j * d + c]) - f64::from(x0.data()[j * d + c])).powi(2))
-            .sum();
-        expected += w * sq;
-    }
-    expected /= 2.0 * n as f64;
+    let expected = host_objective(&f, &x0, &times, |t| UNIT.weight(&process, t));
     let plain = {
         let mut t = Trainer::new(
             be,
@@ -195,16 +202,9 @@ fn importance_sampled_times_weigh_the_reported_objective() {
         let f = be
             .to_host(&trainer.net().predict(&be, &xtm, &tm).unwrap())
             .unwrap();
-        let mut expected = 0.0;
-        for j in 0..n {
-            let t = f64::from(times[j]);
-            let w = weighting.weight(&process, t) * law.importance_weight(t);
-            let sq: f64 = (0..d)
-                .map(|c| (f64::from(f[j * d + c]) - f64::from(x0.data()[j * d + c])).powi(2))
-                .sum();
-            expected += w * sq;
-        }
-        expected /= 2.0 * n as f64;
+        let expected = host_objective(&f, &x0, &times, |t| {
+            weighting.weight(&process, t) * law.importance_weight(t)
+        });
         assert!(
             (reported - expected).abs() < 1e-5 * expected,
             "{weighting:?}: {reported} vs {expected}"
