@@ -39,7 +39,7 @@ pub struct Common {
     /// Print a JSON summary on stdout instead of text.
     #[arg(long, global = true)]
     pub json: bool,
-    /// No progress bars.
+    /// No progress output (bars on a terminal, a line every few seconds otherwise).
     #[arg(long, short, global = true)]
     pub quiet: bool,
 }
@@ -69,9 +69,29 @@ pub struct ReadArgs {
     /// Schema JSON to use instead of inferring one (see `scorediff schema`).
     #[arg(long)]
     pub schema: Option<PathBuf>,
-    /// Name of the target column (default: the last column).
+    /// Name of the target column (default: the last column; applies on top of --schema).
     #[arg(long)]
     pub target: Option<String>,
+    /// A cell text to read as a missing value, besides the empty cell, NA, NaN, N/A, null
+    /// and ? (repeatable; compared ignoring case).
+    #[arg(long, value_name = "TOKEN")]
+    pub missing: Vec<String>,
+    /// Text encoding of a CSV file (utf-8, utf-16le, windows-1252, latin1, shift_jis, ...;
+    /// detected when absent).
+    #[arg(long)]
+    pub encoding: Option<String>,
+}
+
+/// A positive, finite number of seconds.
+fn positive_seconds(text: &str) -> Result<f64, String> {
+    let v: f64 = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a number of seconds"))?;
+    if v.is_finite() && v > 0.0 {
+        Ok(v)
+    } else {
+        Err(format!("`{text}` must be a positive number of seconds"))
+    }
 }
 
 #[derive(Debug, Args)]
@@ -108,11 +128,11 @@ pub struct FitArgs {
     /// Score network.
     #[arg(long, value_enum, default_value_t = NetChoice::Mlp)]
     pub net: NetChoice,
-    /// Upper bound on training steps (the stopping rule usually stops earlier).
-    #[arg(long)]
-    pub max_steps: Option<usize>,
-    /// Upper bound on training time in seconds.
-    #[arg(long)]
+    /// Upper bound on training steps (at least 1).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_steps: Option<u64>,
+    /// Upper bound on training time in seconds (positive).
+    #[arg(long, value_parser = positive_seconds, allow_negative_numbers = true)]
     pub max_seconds: Option<f64>,
     /// A fit configuration (JSON: the output of --print-config, or a model's model.json, whose
     /// `config` is used) instead of the default recipe; --seed, --max-steps and
@@ -130,15 +150,16 @@ pub struct FitArgs {
 pub struct SampleArgs {
     /// The model directory written by `scorediff fit`.
     pub model: PathBuf,
-    /// Number of rows to generate (default: as many as the training table had).
-    #[arg(long, short)]
-    pub rows: Option<usize>,
-    /// Output CSV file.
+    /// Number of rows to generate (default: as many as the training table had); any number,
+    /// in memory independent of it (rows are generated and written in chunks).
+    #[arg(long, short, value_parser = clap::value_parser!(u64).range(1..))]
+    pub rows: Option<u64>,
+    /// Output CSV file; `-` writes to standard output.
     #[arg(long, short)]
     pub out: PathBuf,
-    /// Number of sampler steps (default: the model's).
-    #[arg(long)]
-    pub steps: Option<usize>,
+    /// Number of sampler steps (default: the model's; at least 1).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub steps: Option<u64>,
     #[command(flatten)]
     pub common: Common,
 }
@@ -177,8 +198,8 @@ pub struct QuickstartArgs {
     /// Score network.
     #[arg(long, value_enum, default_value_t = NetChoice::Mlp)]
     pub net: NetChoice,
-    /// Upper bound on training time in seconds.
-    #[arg(long)]
+    /// Upper bound on training time in seconds (positive).
+    #[arg(long, value_parser = positive_seconds, allow_negative_numbers = true)]
     pub max_seconds: Option<f64>,
     /// Which table to use.
     #[arg(long, value_enum, default_value_t = Dataset::Auto)]

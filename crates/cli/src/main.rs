@@ -1,13 +1,15 @@
 //! The `scorediff` command-line tool: a thin layer over the workspace's libraries.
 //!
 //! Every failure is printed as one line on stderr and exits with code 2; a panic is caught
-//! and reported the same way (code 101), never as a backtrace.
+//! and reported the same way (code 101), never as a backtrace. SIGINT and SIGTERM remove the
+//! temporary files and directories in progress (nothing partial is left behind) and exit
+//! with code 130.
 
 mod args;
 mod cmd;
 mod progress;
 
-use clap::Parser;
+use clap::Parser as _;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -25,7 +27,24 @@ fn main() -> ExitCode {
             .unwrap_or_default();
         eprintln!("scorediff: internal error: {msg}{at} (please report it)");
     }));
-    let cli = args::Cli::parse();
+    // Ctrl-C or a kill mid-write: remove what is half written, then stop.
+    let _ = ctrlc::set_handler(|| {
+        scorediff::tabular::write::remove_temporaries();
+        eprintln!("scorediff: interrupted; no partial output left behind");
+        std::process::exit(130);
+    });
+    let cli = match args::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => e.exit(), // --help, --version
+        Err(e) => {
+            // clap's report is several lines (usage, a tip); a user needs its first.
+            let text = e.render().to_string();
+            let first = text.lines().next().unwrap_or("bad arguments");
+            let first = first.strip_prefix("error: ").unwrap_or(first);
+            eprintln!("scorediff: error: {first} (see --help)");
+            return ExitCode::from(2);
+        }
+    };
     match std::panic::catch_unwind(|| cmd::run(cli)) {
         Ok(Ok(())) => ExitCode::SUCCESS,
         Ok(Err(e)) => {

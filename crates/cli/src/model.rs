@@ -7,8 +7,17 @@
 //! | `encoder.json` | the fitted encoder (quantiles, categories) |
 //! | `weights.safetensors` | the network's parameters, `f32`, shape `[rows, cols]`, by name |
 //!
-//! A directory is written next to its destination under a temporary name and renamed into
-//! place, so an interrupted `fit` never leaves a half-written model.
+//! The model directory is the only thing `fit` replaces ([`check_destination`]): it writes
+//! into a path that does not exist, an empty directory, or a scorediff model directory
+//! (recognised by its `model.json`, and holding none but these four files). Anything else,
+//! a file, a directory with other contents, is refused before training starts. The model is
+//! written to a temporary sibling (`NAME.partial-PID`, removed on failure and on SIGINT /
+//! SIGTERM) and moved in only once complete, so a failed or interrupted fit leaves the
+//! previous model intact.
+//!
+//! Loading checks the directory against itself: the encoder's blocks are recomputed from its
+//! columns, the schema's modelled columns must be the encoder's, the network's input width
+//! the encoder's width, and every tensor must have its parameter's shape.
 
 use crate::pipeline::{FitConfig, Model, model_err};
 use crate::{Error, Result};
@@ -46,13 +55,97 @@ const SCHEMA: &str = "schema.json";
 const ENCODER: &str = "encoder.json";
 const WEIGHTS: &str = "weights.safetensors";
 
+/// The files of a model directory, in the order they are moved into place (`model.json`
+/// last: a directory interrupted mid-move fails the shape checks of [`Model::load`]).
+const FILES: [&str; 4] = [WEIGHTS, ENCODER, SCHEMA, META];
+
+/// Checks that `dir` may receive a model (see the module documentation).
+pub fn check_destination(dir: &Path) -> Result<()> {
+    let refuse = |detail: String| Error::Model {
+        path: dir.display().to_string(),
+        detail,
+    };
+    let meta = match std::fs::metadata(dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::io(dir, e)),
+        Ok(m) => m,
+    };
+    if !meta.is_dir() {
+        return Err(refuse(
+            "exists and is not a directory: refusing to replace it; give --model a new path".into(),
+        ));
+    }
+    let entries: Vec<String> = std::fs::read_dir(dir)
+        .map_err(|e| Error::io(dir, e))?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    if entries.is_empty() {
+        return Ok(());
+    }
+    if !entries.iter().any(|e| e == META) {
+        return Err(refuse(format!(
+            "exists and is not a scorediff model directory (no {META}; it holds {}): refusing to replace it; give --model a new path or an empty directory",
+            preview(&entries)
+        )));
+    }
+    let foreign: Vec<String> = entries
+        .into_iter()
+        .filter(|e| !FILES.contains(&e.as_str()))
+        .collect();
+    if !foreign.is_empty() {
+        return Err(refuse(format!(
+            "is a model directory but also holds {}, which is not part of a model: refusing to replace it; move those files or give --model a new path",
+            preview(&foreign)
+        )));
+    }
+    Ok(())
+}
+
+/// The first few names of a listing, for a message.
+fn preview(names: &[String]) -> String {
+    let mut sorted = names.to_vec();
+    sorted.sort();
+    let shown: Vec<&str> = sorted.iter().take(3).map(String::as_str).collect();
+    let more = sorted.len().saturating_sub(3);
+    if more > 0 {
+        format!("{} and {more} more", shown.join(", "))
+    } else {
+        shown.join(", ")
+    }
+}
+
 impl<B: Backend> Model<B> {
     /// Writes the model directory `dir` (replacing an existing one only once the new one is
     /// complete).
     pub fn save(&self, be: &B, dir: &Path) -> Result<()> {
+        check_destination(dir)?;
+        // `.` and `..` name no sibling: work on the directory's real path.
+        let real;
+        let dir = match std::fs::canonicalize(dir) {
+            Ok(p) => {
+                real = p;
+                real.as_path()
+            }
+            Err(_) => dir,
+        };
         let staging = sibling(dir, "partial")?;
-        let _ = std::fs::remove_dir_all(&staging);
-        std::fs::create_dir_all(&staging).map_err(|e| Error::io(&staging, e))?;
+        if let Some(parent) = staging.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+        }
+        std::fs::create_dir(&staging).map_err(|e| Error::io(&staging, e))?;
+        scorediff_tabular::write::register_temporary(&staging);
+        let result = self
+            .write_files(be, &staging)
+            .and_then(|()| move_in(&staging, dir));
+        if result.is_err() {
+            let _ = remove_model_files(&staging);
+        }
+        scorediff_tabular::write::unregister_temporary(&staging);
+        result
+    }
+
+    fn write_files(&self, be: &B, staging: &Path) -> Result<()> {
         let meta = ModelMeta {
             format_version: MODEL_FORMAT_VERSION,
             scorediff_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -65,8 +158,7 @@ impl<B: Backend> Model<B> {
         std::fs::write(staging.join(META), json).map_err(|e| Error::io(staging.join(META), e))?;
         self.schema.save(staging.join(SCHEMA))?;
         self.encoder.save(staging.join(ENCODER))?;
-        write_weights(be, &self.net, &staging.join(WEIGHTS))?;
-        replace_dir(&staging, dir)
+        write_weights(be, &self.net, &staging.join(WEIGHTS))
     }
 
     /// Reads a model directory written by [`Model::save`].
@@ -91,6 +183,7 @@ impl<B: Backend> Model<B> {
         }
         let schema = Schema::load(dir.join(SCHEMA))?;
         let encoder = Encoder::load(dir.join(ENCODER))?;
+        check_consistent(dir, &schema, &encoder, &meta)?;
         let net = meta.net.build(be).map_err(model_err)?;
         let mut net = meta
             .config
@@ -155,6 +248,38 @@ fn read_weights<B: Backend, N: ScoreNet<B>>(be: &B, net: &mut N, path: &Path) ->
     Ok(())
 }
 
+/// The schema, the encoder and the network configuration of a model directory agree: the
+/// schema's modelled columns are the encoder's, in order, and the network reads and writes
+/// rows of the encoder's width.
+fn check_consistent(
+    dir: &Path,
+    schema: &Schema,
+    encoder: &Encoder,
+    meta: &ModelMeta,
+) -> Result<()> {
+    let bad = |detail: String| Error::Model {
+        path: dir.display().to_string(),
+        detail: format!(
+            "{detail}; the directory was changed after `scorediff fit` wrote it: refit the model"
+        ),
+    };
+    let modelled: Vec<&str> = schema.modelled().map(|c| c.name.as_str()).collect();
+    let encoded: Vec<&str> = encoder.columns.iter().map(|c| c.name.as_str()).collect();
+    if modelled != encoded {
+        return Err(bad(format!(
+            "{SCHEMA} models columns {modelled:?} but {ENCODER} encodes {encoded:?}"
+        )));
+    }
+    let d = meta.net.data_dim();
+    if d != encoder.width() {
+        return Err(bad(format!(
+            "the network reads rows of width {d} but the encoder writes width {}",
+            encoder.width()
+        )));
+    }
+    Ok(())
+}
+
 /// `<dir>.<tag>-<pid>` beside `dir`.
 fn sibling(dir: &Path, tag: &str) -> Result<PathBuf> {
     let name = dir
@@ -165,15 +290,24 @@ fn sibling(dir: &Path, tag: &str) -> Result<PathBuf> {
     Ok(dir.with_file_name(s))
 }
 
-/// Moves the finished `staging` directory to `dest`, replacing what was there.
-fn replace_dir(staging: &Path, dest: &Path) -> Result<()> {
-    if dest.exists() {
-        let old = sibling(dest, "old")?;
-        std::fs::rename(dest, &old).map_err(|e| Error::io(dest, e))?;
-        std::fs::rename(staging, dest).map_err(|e| Error::io(dest, e))?;
-        let _ = std::fs::remove_dir_all(&old);
-    } else {
-        std::fs::rename(staging, dest).map_err(|e| Error::io(dest, e))?;
+/// Moves the finished `staging` directory to `dest`: renamed to it when `dest` does not
+/// exist; else (an empty or a model directory, checked again) each file is renamed into it,
+/// replacing the old one, and `staging` is removed. `dest` itself is never deleted.
+fn move_in(staging: &Path, dest: &Path) -> Result<()> {
+    if !dest.exists() {
+        return std::fs::rename(staging, dest).map_err(|e| Error::io(dest, e));
     }
-    Ok(())
+    check_destination(dest)?;
+    for f in FILES {
+        std::fs::rename(staging.join(f), dest.join(f)).map_err(|e| Error::io(dest.join(f), e))?;
+    }
+    std::fs::remove_dir(staging).map_err(|e| Error::io(staging, e))
+}
+
+/// Removes a staging directory: its model files, then the directory if it is empty.
+fn remove_model_files(dir: &Path) -> std::io::Result<()> {
+    for f in FILES {
+        let _ = std::fs::remove_file(dir.join(f));
+    }
+    std::fs::remove_dir(dir)
 }

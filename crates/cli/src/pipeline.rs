@@ -15,7 +15,7 @@ use scorediff_process::{
     Denoiser, ParametricScore, ProcessConfig, ProcessError, SampleProgress, SamplerConfig,
     SamplerKind, TimeGrid, TimeSampler, sample_with_progress,
 };
-use scorediff_tabular::{Encoder, EncoderOptions, Matrix, Schema, Table, split_rows};
+use scorediff_tabular::{ColumnData, Encoder, EncoderOptions, Matrix, Schema, Table, split_rows};
 use scorediff_train::{
     Dataset, Decay, EarlyStop, LossWeighting, LrSchedule, NoiseMode, OptimizerConfig,
     PreconditionConfig, Preconditioned, TrainConfig, TrainReport, Trainer,
@@ -196,6 +196,37 @@ impl FitConfig {
         self
     }
 
+    /// Checks every setting before any work: the training settings, the network's sizes,
+    /// the validation share, the time budget and the sampler (steps, grid, time range).
+    pub fn validate(&self) -> Result<()> {
+        self.train.validate().map_err(model_err)?;
+        let bad = |m: String| Err(Error::Usage(format!("fit configuration: {m}")));
+        if self.mlp_width == 0 || self.mlp_depth == 0 || self.two_layer_width == 0 {
+            return bad("network widths and depth must be at least 1".into());
+        }
+        if self.train.max_steps == 0 {
+            return bad("max_steps must be at least 1 (a model of 0 steps is untrained)".into());
+        }
+        if !(0.0..1.0).contains(&self.validation_fraction) {
+            return bad(format!(
+                "validation_fraction must lie in [0, 1), got {}",
+                self.validation_fraction
+            ));
+        }
+        if let Some(s) = self.max_seconds
+            && !(s.is_finite() && s > 0.0)
+        {
+            return bad(format!("max_seconds must be a positive number, got {s}"));
+        }
+        if self.sampler.steps == 0 {
+            return bad("sampler steps must be at least 1".into());
+        }
+        self.sampler
+            .grid_times(&self.train.process)
+            .map_err(|e| Error::Usage(format!("fit configuration: sampler: {e}")))?;
+        Ok(())
+    }
+
     /// The denoiser around a network `F` (see [`Preconditioned`]).
     pub fn wrap<N>(&self, net: N, d: usize, blocks: &[(usize, usize)]) -> Preconditioned<N> {
         Preconditioned::new(
@@ -333,8 +364,14 @@ fn split_validation(
     Ok((make(&split.train)?, Some(make(&split.holdout)?)))
 }
 
-/// Generates `n_rows` synthetic rows with the model's sampler (seeded by `seed`).
-/// `progress(done, total)` reports sampler steps.
+/// Rows generated and decoded together by [`sample_chunks`]: memory is bounded by one chunk
+/// whatever the number of rows asked for. 16 sampler batches of 4,096 rows; a request of at
+/// most this many rows is one chunk, drawn exactly as an unchunked run would be.
+pub const SAMPLE_CHUNK_ROWS: usize = 65_536;
+
+/// Generates `n_rows` synthetic rows with the model's sampler (seeded by `seed`) and returns
+/// them as one table (the schema's modelled columns; see [`sample_chunks`] for ids and
+/// bounded memory). `progress(done, total)` reports rows.
 pub fn sample<B: Backend>(
     be: &B,
     model: &Model<B>,
@@ -343,26 +380,71 @@ pub fn sample<B: Backend>(
     seed: u64,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Table> {
+    let mut parts = Vec::new();
+    sample_chunks(be, model, n_rows, sampler, seed, progress, &mut |t| {
+        parts.push(t);
+        Ok(())
+    })?;
+    Ok(concat_tables(parts))
+}
+
+/// Generates `n_rows` synthetic rows chunk by chunk ([`SAMPLE_CHUNK_ROWS`] at a time) and
+/// hands each chunk to `sink` as soon as it is decoded: the schema's modelled columns, in
+/// schema order (add ids with [`Schema::with_ids`]). One RNG seeded by `seed` draws every
+/// chunk's noise and categories in turn, so the output depends only on the seed.
+pub fn sample_chunks<B: Backend>(
+    be: &B,
+    model: &Model<B>,
+    n_rows: usize,
+    sampler: &SamplerConfig,
+    seed: u64,
+    progress: &mut dyn FnMut(usize, usize),
+    sink: &mut dyn FnMut(Table) -> Result<()>,
+) -> Result<()> {
     let process = model.config.train.process;
     let d = model.encoder.width();
     let score = ParametricScore::new(process, NetRef(&model.net));
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut on_step = |p: SampleProgress| progress(p.steps_done, p.steps_total);
-    let x = sample_with_progress(
-        be,
-        &process,
-        &score,
-        n_rows,
-        d,
-        sampler,
-        &mut rng,
-        &mut on_step,
-    )
-    .map_err(model_err)?;
-    let data = be.to_host(&x)?;
-    let m = Matrix::new(n_rows, d, data)?;
-    // Categorical blocks hold the denoiser's class probabilities: draw from them.
-    Ok(model.encoder.decode_sampled(&m, &mut rng)?)
+    let mut done = 0;
+    while done < n_rows {
+        let rows = SAMPLE_CHUNK_ROWS.min(n_rows - done);
+        let mut on_step = |p: SampleProgress| progress(done + p.rows_done, n_rows);
+        let x = sample_with_progress(
+            be,
+            &process,
+            &score,
+            rows,
+            d,
+            sampler,
+            &mut rng,
+            &mut on_step,
+        )
+        .map_err(model_err)?;
+        let m = Matrix::new(rows, d, be.to_host(&x)?)?;
+        drop(x);
+        // Categorical blocks hold the denoiser's class probabilities: draw from them.
+        sink(model.encoder.decode_sampled(&m, &mut rng)?)?;
+        done += rows;
+    }
+    Ok(())
+}
+
+/// The rows of `parts` one after another (the same columns in each).
+fn concat_tables(parts: Vec<Table>) -> Table {
+    let mut iter = parts.into_iter();
+    let Some(mut first) = iter.next() else {
+        return Table::default();
+    };
+    for part in iter {
+        for (a, b) in first.columns.iter_mut().zip(part.columns) {
+            match (&mut a.data, b.data) {
+                (ColumnData::Numerical(x), ColumnData::Numerical(y)) => x.extend(y),
+                (ColumnData::Categorical(x), ColumnData::Categorical(y)) => x.extend(y),
+                _ => {}
+            }
+        }
+    }
+    first
 }
 
 /// A borrowed network as the denoiser `f` of the parametric score form (DESIGN.md §1).

@@ -33,6 +33,23 @@ pub fn evaluate(
     progress: &dyn Progress,
 ) -> Result<Report> {
     let mut tm = Vec::new();
+    let cap = cfg.max_rows.max(1);
+    let longest = [Some(real_train), Some(syn), holdout]
+        .into_iter()
+        .flatten()
+        .map(Table::n_rows)
+        .max()
+        .unwrap_or(0);
+    let capped_rows = (longest > cap).then_some(cap);
+    let (real_nn, syn_nn, holdout_nn) = match capped_rows {
+        Some(n) => (
+            subsample(real_train, n, cfg.seed),
+            subsample(syn, n, cfg.seed ^ 1),
+            holdout.map(|h| subsample(h, n, cfg.seed ^ 2)),
+        ),
+        None => (real_train.clone(), syn.clone(), holdout.cloned()),
+    };
+    let (real_nn, syn_nn, holdout_nn) = (&real_nn, &syn_nn, holdout_nn.as_ref());
     let shape = if cfg.shape {
         Some(timed(&mut tm, "shape", || shape::shape(real_train, syn))?)
     } else {
@@ -53,8 +70,8 @@ pub fn evaluate(
         };
         Some(timed(&mut tm, "alpha_beta", || {
             alpha_beta::alpha_beta(
-                real_train,
-                syn,
+                real_nn,
+                syn_nn,
                 &exclude,
                 cfg.alpha_steps,
                 cfg.seed,
@@ -67,8 +84,8 @@ pub fn evaluate(
     let c2st = if cfg.c2st {
         Some(timed(&mut tm, "c2st", || {
             c2st::c2st(
-                real_train,
-                syn,
+                real_nn,
+                syn_nn,
                 cfg.c2st_folds,
                 cfg.c2st_c,
                 cfg.seed,
@@ -84,9 +101,9 @@ pub fn evaluate(
         })?),
         _ => None,
     };
-    let dcr = match holdout {
+    let dcr = match holdout_nn {
         Some(h) if cfg.dcr => Some(timed(&mut tm, "dcr", || {
-            dcr::dcr(real_train, h, syn, cfg.seed, progress)
+            dcr::dcr(real_nn, h, syn_nn, cfg.seed, progress)
         })?),
         _ => None,
     };
@@ -96,6 +113,7 @@ pub fn evaluate(
         n_synthetic: syn.n_rows(),
         n_test: test.map(Table::n_rows),
         n_holdout: holdout.map(Table::n_rows),
+        capped_rows,
         shape,
         trend,
         alpha_beta,
@@ -104,6 +122,18 @@ pub fn evaluate(
         dcr,
         timings: tm,
     })
+}
+
+/// At most `n` rows of `table`, drawn without replacement (seeded), in their original order.
+fn subsample(table: &Table, n: usize, seed: u64) -> Table {
+    if table.n_rows() <= n {
+        return table.clone();
+    }
+    use rand::SeedableRng;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let mut rows = rand::seq::index::sample(&mut rng, table.n_rows(), n).into_vec();
+    rows.sort_unstable();
+    table.select_rows(&rows)
 }
 
 #[cfg(test)]

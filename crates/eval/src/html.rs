@@ -17,16 +17,18 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// Writes `bytes` to `dir/name` atomically: a temporary file in the same directory, then a rename.
+/// Writes `bytes` to `dir/name` through a temporary file and a rename (the table crate's
+/// safe writer, whose temporaries are removed on interruption).
 fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
     let path = dir.join(name);
-    let tmp = dir.join(format!(".{name}.tmp"));
-    let io = |p: &Path| {
-        let p = p.display().to_string();
-        move |source| EvalError::Io { path: p, source }
-    };
-    std::fs::write(&tmp, bytes).map_err(io(&tmp))?;
-    std::fs::rename(&tmp, &path).map_err(io(&path))
+    scorediff_tabular::write::write_atomic(&path, |w| {
+        use std::io::Write as _;
+        w.write_all(bytes)
+    })
+    .map_err(|e| EvalError::Io {
+        path: path.display().to_string(),
+        source: std::io::Error::other(e.to_string()),
+    })
 }
 
 fn img(out: &mut String, p: &Plot) {
@@ -55,9 +57,16 @@ pub fn render_html(report: &Report, plots: Option<&Plots>) -> String {
     );
     let _ = write!(
         o,
-        "<p>{} real rows, {} synthetic rows.</p><h2>Summary</h2><table>",
+        "<p>{} real rows, {} synthetic rows.</p>",
         report.n_real, report.n_synthetic
     );
+    if let Some(n) = report.capped_rows {
+        let _ = write!(
+            o,
+            "<p>alpha-precision, beta-recall, C2ST and DCR used a seeded subsample of at most {n} rows of each table (the evaluation's row cap).</p>"
+        );
+    }
+    o.push_str("<h2>Summary</h2><table>");
     for line in report.summary().lines() {
         let (k, v) = line.split_at(line.len().min(17));
         row(&mut o, k.trim(), v.trim().to_string());

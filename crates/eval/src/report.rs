@@ -33,6 +33,10 @@ pub struct Report {
     pub n_test: Option<usize>,
     /// Rows of the holdout table, if given.
     pub n_holdout: Option<usize>,
+    /// When a table was longer than [`EvalConfig::max_rows`]: the rows of each table that
+    /// alpha-precision / beta-recall, C2ST and DCR used (a seeded subsample).
+    #[serde(default)]
+    pub capped_rows: Option<usize>,
     /// Shape (column marginals).
     pub shape: Option<ShapeResult>,
     /// Trend (column pairs).
@@ -69,6 +73,11 @@ impl Report {
         }
         if let Some(x) = &self.c2st {
             s.push(format!("C2ST             {:8.4}", x.score));
+        }
+        if let Some(n) = self.capped_rows {
+            s.push(format!(
+                "  (alpha, beta, C2ST and DCR on a seeded subsample of {n} rows per table)"
+            ));
         }
         if let Some(x) = &self.mle {
             s.push(format!("MLE AUC (syn)    {:8.4}", x.synthetic.test_auc));

@@ -51,7 +51,7 @@ pub enum TabularError {
         found: usize,
     },
     /// A field is not valid UTF-8.
-    #[error("{file}: row {row}, column `{column}`: not valid UTF-8")]
+    #[error("{file}: row {row}, column `{column}`: not valid UTF-8{hint}")]
     NonUtf8 {
         /// The file.
         file: String,
@@ -59,6 +59,38 @@ pub enum TabularError {
         row: u64,
         /// The column's header name (or its 1-based position when the header itself is bad).
         column: String,
+        /// What the file looks like instead, and what to do (empty when unknown).
+        hint: String,
+    },
+    /// The file's text encoding is not one that can be read (or not valid in the one given).
+    #[error("{file}: {message}")]
+    Encoding {
+        /// The file.
+        file: String,
+        /// What it looks like and what to do.
+        message: String,
+    },
+    /// A numeric column holds a value that is not finite (`inf`, `1e309`).
+    #[error(
+        "{file}: row {row}, column `{column}`: `{value}` is not a finite number; fix the cell, or read it as missing with --missing {value}"
+    )]
+    NonFinite {
+        /// The file.
+        file: String,
+        /// 1-based row in the file.
+        row: u64,
+        /// The column.
+        column: String,
+        /// The offending text.
+        value: String,
+    },
+    /// An encoder file is not valid JSON for an encoder, or does not fit its own layout.
+    #[error("{file}: not a valid encoder: {message}")]
+    EncoderFile {
+        /// The file.
+        file: String,
+        /// What is wrong.
+        message: String,
     },
     /// The CSV parser failed (for instance an unterminated quote).
     #[error("{file}: row {row}: malformed CSV: {message}")]
@@ -117,6 +149,32 @@ pub enum TabularError {
         column: String,
         /// The offending text.
         value: String,
+    },
+    /// A value in a datetime column does not read in the column's format.
+    #[error(
+        "{file}: row {row}, column `{column}`: `{value}` is not a date/time in the column's format `{pattern}`"
+    )]
+    NotDatetime {
+        /// The file.
+        file: String,
+        /// 1-based row in the file.
+        row: u64,
+        /// The column.
+        column: String,
+        /// The offending text.
+        value: String,
+        /// The chrono pattern of the column.
+        pattern: String,
+    },
+    /// The target named (by `--target` or a schema) is not a column of the table.
+    #[error("{file}: no column `{column}` to use as the target (columns: {available})")]
+    UnknownTarget {
+        /// The file.
+        file: String,
+        /// The name asked for.
+        column: String,
+        /// The table's columns, comma separated.
+        available: String,
     },
     /// A schema names a column the table does not have.
     #[error("{file}: the schema names column `{column}`, which the table does not have")]

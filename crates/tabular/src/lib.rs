@@ -18,8 +18,10 @@
 //! # Ok(()) }
 //! ```
 
+pub mod datetime;
 pub mod encode;
 pub mod error;
+pub mod id;
 pub mod number;
 pub mod read;
 pub mod schema;
@@ -27,17 +29,20 @@ pub mod split;
 pub mod table;
 pub mod write;
 
+pub use datetime::{DatetimeFormat, DatetimeKind};
 pub use encode::{Block, Encoder, EncoderOptions, Matrix, NumericalTransform};
 pub use error::{Result, TabularError};
+pub use id::IdShape;
 pub use number::NumberFormat;
 pub use read::{RawTable, ReadOptions, read_path};
-pub use schema::{ColumnKind, ColumnSchema, InferOptions, Schema, TargetChoice};
+pub use schema::{ColumnKind, ColumnSchema, InferOptions, RARE_TOKEN, Schema, TargetChoice};
 pub use split::{RowSplit, split_rows, split_table};
 pub use table::{Column, ColumnData, Table};
 pub use write::{write_csv, write_csv_to};
 
-/// Reads a file and types it: by `schema` when given (validated against the file), else by an
-/// inferred schema. Returns the typed table (ids dropped) and the schema used.
+/// Reads a file and types it by a schema inferred from it, merged with `schema` when given
+/// (a user's schema may list only some columns, see [`Schema::infer_with`]). Returns the
+/// typed table (ids dropped) and the schema used.
 pub fn load_table(
     path: impl AsRef<std::path::Path>,
     read: &ReadOptions,
@@ -45,10 +50,17 @@ pub fn load_table(
     infer: &InferOptions,
 ) -> Result<(Table, Schema)> {
     let raw = read_path(path, read)?;
-    let schema = match schema {
-        Some(s) => s.clone(),
-        None => Schema::infer(&raw, infer)?,
-    };
+    let schema = Schema::infer_with(&raw, infer, schema)?;
     let table = schema.apply(&raw)?;
     Ok((table, schema))
+}
+
+/// Reads a file and types it by a complete `schema` (another table's, as a test table is
+/// typed by its training table's schema): see [`Schema::apply`].
+pub fn load_typed(
+    path: impl AsRef<std::path::Path>,
+    read: &ReadOptions,
+    schema: &Schema,
+) -> Result<Table> {
+    schema.apply(&read_path(path, read)?)
 }

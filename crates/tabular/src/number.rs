@@ -7,6 +7,57 @@ use serde::{Deserialize, Serialize};
 /// `-0` is read as `0`: the sign of zero carries no information in a table, and the
 /// quantile transform could not keep it.
 pub fn parse_number(text: &str) -> Option<f64> {
+    parse_plain(text)
+}
+
+/// Parses a cell as a finite number, reading `,` as the decimal separator when
+/// `decimal_comma` is set (`21,642` is 21.642; a text with both `,` and `.` is no number).
+pub fn parse_number_in(text: &str, decimal_comma: bool) -> Option<f64> {
+    if decimal_comma && text.contains(',') {
+        if text.contains('.') || text.matches(',').count() > 1 {
+            return None;
+        }
+        return parse_plain(&text.replace(',', "."));
+    }
+    parse_plain(text)
+}
+
+/// The text with a decimal comma written as a decimal point (for [`text_style`]).
+pub fn normalise_decimal(text: &str, decimal_comma: bool) -> std::borrow::Cow<'_, str> {
+    if decimal_comma && text.contains(',') {
+        std::borrow::Cow::Owned(text.replace(',', "."))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
+/// Whether a text that reads as a number is better kept as text: a leading zero before a
+/// digit (`08585`, `-007`: zip codes, fixed-width codes) or an integer too large for `f64`
+/// to hold exactly (`|v| >= 2^53`, account numbers), whose neighbours would collapse.
+pub fn is_code_like(text: &str) -> bool {
+    let digits = text.trim_start_matches(['+', '-']);
+    let b = digits.as_bytes();
+    if b.len() >= 2 && b[0] == b'0' && b[1].is_ascii_digit() {
+        return true;
+    }
+    b.len() >= 16
+        && b.iter().all(u8::is_ascii_digit)
+        && parse_plain(text).is_some_and(|v| v.abs() >= 9_007_199_254_740_992.0)
+}
+
+/// Whether a text is a number that is not finite: `inf`, `-Infinity`, or a literal that
+/// overflows `f64` such as `1e309`.
+pub fn is_non_finite_number(text: &str) -> bool {
+    let t = text.trim_start_matches(['+', '-']);
+    if t.eq_ignore_ascii_case("inf") || t.eq_ignore_ascii_case("infinity") {
+        return true;
+    }
+    let first = text.as_bytes().first();
+    first.is_some_and(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.'))
+        && text.parse::<f64>().is_ok_and(f64::is_infinite)
+}
+
+fn parse_plain(text: &str) -> Option<f64> {
     let first = text.as_bytes().first()?;
     // f64::from_str accepts `inf`, `infinity`, `nan`; only digits, signs and dots start a number.
     if !(first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.')) {
@@ -58,6 +109,10 @@ pub struct NumberFormat {
     /// `fixed` are written by [`float_text`], which uses an exponent outside `[1e-5, 1e16)`.
     #[serde(default)]
     pub exponent: bool,
+    /// Values were written with a decimal comma (`21,642` in a `;`-separated file): write
+    /// them the same way.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub decimal_comma: bool,
 }
 
 impl NumberFormat {
@@ -80,15 +135,36 @@ impl NumberFormat {
             decimals,
             fixed,
             exponent,
+            decimal_comma: false,
         }
+    }
+
+    /// [`Self::learn`] on texts that may use a decimal comma.
+    pub fn learn_in<'a>(texts: impl IntoIterator<Item = &'a str>, decimal_comma: bool) -> Self {
+        let mut comma_seen = false;
+        let normalised: Vec<String> = texts
+            .into_iter()
+            .map(|t| {
+                comma_seen |= decimal_comma && t.contains(',');
+                normalise_decimal(t, decimal_comma).into_owned()
+            })
+            .collect();
+        let mut f = Self::learn(normalised.iter().map(String::as_str));
+        f.decimal_comma = comma_seen;
+        f
     }
 
     /// The text of `v` in this format.
     pub fn format(&self, v: f64) -> String {
-        if self.fixed {
+        let text = if self.fixed {
             format!("{v:.*}", self.decimals as usize)
         } else {
             float_text(v)
+        };
+        if self.decimal_comma {
+            text.replace('.', ",")
+        } else {
+            text
         }
     }
 
@@ -173,11 +249,33 @@ mod tests {
     }
 
     #[test]
+    fn decimal_commas_codes_and_non_finite_texts() {
+        assert_eq!(parse_number_in("21,642", true), Some(21.642));
+        assert_eq!(parse_number_in("21,642", false), None);
+        assert_eq!(parse_number_in("1.234,5", true), None);
+        assert_eq!(parse_number_in("-3", true), Some(-3.0));
+        let f = NumberFormat::learn_in(["21,642", "1,5"], true);
+        assert!(f.decimal_comma && f.decimals == 3);
+        assert_eq!(f.format(21.642), "21,642");
+        for code in ["08585", "-007", "1152921504606846976"] {
+            assert!(is_code_like(code), "{code}");
+        }
+        for number in ["0", "0.5", "-0", "8585", "9007199254740991"] {
+            assert!(!is_code_like(number), "{number}");
+        }
+        for t in ["inf", "-Infinity", "1e309", "-1E400"] {
+            assert!(is_non_finite_number(t), "{t}");
+        }
+        for t in ["1e300", "info", "abc", ""] {
+            assert!(!is_non_finite_number(t), "{t}");
+        }
+    }
+
+    #[test]
     fn rounding_equals_parsing() {
         let f = NumberFormat {
             decimals: 3,
-            fixed: false,
-            exponent: false,
+            ..NumberFormat::default()
         };
         for t in ["0.001", "123.457", "-9.999", "0.1"] {
             let v: f64 = t.parse().unwrap();

@@ -1,30 +1,54 @@
-//! The table's schema: each column's kind (continuous, integer, categorical, id) and the
-//! statistics the encoder and the writer need (bounds, categories, number format, missing).
+//! The table's schema: each column's kind (continuous, integer, datetime, categorical, id)
+//! and the statistics the encoder and the writer need (bounds, categories, number and date
+//! formats, identifier shapes, missing values).
 //!
 //! Inference heuristics ([`Schema::infer`]), in this order for each column:
 //! 1. all values missing: categorical with no categories (it encodes to the single missing
 //!    category and decodes to missing values);
-//! 2. named `id` (any ASCII case), or integer values exactly `1, 2, ..., n` in row order with
-//!    none missing: **id**, dropped from the modelled table (never for the target);
-//! 3. some value is not a finite number: **categorical**;
-//! 4. integer-valued with at most [`InferOptions::max_int_categories`] (default 20) distinct
-//!    values, which are either at most 2 or at most [`InferOptions::max_int_category_share`]
-//!    (default 5%) of the non-missing values: **categorical** (codes like `SEX`, `PAY_0`);
-//!    the share condition keeps small counts in a short table numerical;
-//! 5. otherwise numerical: **integer** if every value is integral, else **continuous**.
+//! 2. named `id` (any ASCII case), or named like one (`customer_id`, `Customer ID`,
+//!    `customerId`) with every value present and distinct: **id**;
+//! 3. every value a number but some not finite (`inf`, `1e309`): an error naming the row
+//!    and column (never a silent retyping into text);
+//! 4. every value a number, none written like a code (a leading zero as in `08585`, or an
+//!    integer of 2^53 or more, which `f64` cannot hold exactly), and:
+//!    - integers exactly `1, 2, ..., n` in row order, or a shuffled run of consecutive
+//!      integers with at least [`InferOptions::min_id_rows`] rows, none missing: **id**;
+//!    - integer-valued with at most [`InferOptions::max_int_categories`] (default 20)
+//!      distinct values, which are either at most 2 or at most
+//!      [`InferOptions::max_int_category_share`] (default 5%) of the non-missing values:
+//!      **categorical** with numeric codes (`SEX`, `PAY_0`; `0`, `0.0` and `-0` are one
+//!      code);
+//!    - otherwise **integer** if every value is integral, else **continuous**.
 //!
-//! The target is the last column unless named ([`TargetChoice`]); it gets the same typing.
-//! A user may override kinds by writing a schema JSON that lists only `name` and `kind` for the
-//! columns to change ([`Schema::infer_with`]).
+//!    Numbers with a decimal comma (`21,642`) are read in `;`-separated files;
+//! 5. every value a date, datetime or time in one format ([`crate::datetime`]): **datetime**;
+//! 6. text with every value present, distinct, without whitespace, in at least
+//!    [`InferOptions::min_id_rows`] rows: **id** (`C13126`, UUIDs);
+//! 7. otherwise **categorical**, kept as text byte for byte. A categorical column with more
+//!    than [`InferOptions::rare_protect_above`] (default 100) distinct values (free text,
+//!    codes) gets rare-value protection: values in fewer than
+//!    [`InferOptions::rare_min_count`] (default 10) rows are pooled into [`RARE_TOKEN`], so
+//!    no rare real value reaches the model or a synthetic row ([`ColumnSchema::rare_min_count`]
+//!    switches it per column).
+//!
+//! Ids are not modelled: synthetic tables get fresh values in the same shape
+//! ([`crate::id`]). The target is the last column unless named ([`TargetChoice`]); it is never
+//! an id. A user schema may list only `name` and `kind` (and optionally `rare_min_count`,
+//! `datetime`) for the columns to change; [`Schema::infer_with`] merges it with inference.
 
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::datetime::DatetimeFormat;
 use crate::error::{Result, TabularError};
-use crate::number::{NumberFormat, parse_number};
+use crate::id::IdShape;
+use crate::number::{NumberFormat, is_code_like, is_non_finite_number, parse_number};
 use crate::read::RawTable;
 use crate::table::{Column, Table};
+
+/// The text that stands for every value pooled by rare-value protection.
+pub const RARE_TOKEN: &str = "_RARE_";
 
 /// Version of the schema JSON layout written by this crate.
 pub const SCHEMA_FORMAT_VERSION: u32 = 1;
@@ -37,16 +61,33 @@ pub enum ColumnKind {
     Continuous,
     /// Integer-valued numbers (decoded values are rounded to integers).
     Integer,
+    /// Dates, datetimes or times, modelled as seconds ([`crate::datetime`]).
+    Datetime,
     /// Categories, kept as text.
     Categorical,
-    /// A row identifier: not modelled, dropped by [`Schema::apply`].
+    /// A row identifier: not modelled (dropped by [`Schema::apply`]); synthetic rows get
+    /// fresh values in its shape ([`crate::id`]).
     Id,
 }
 
 impl ColumnKind {
-    /// Whether values are numbers (continuous or integer).
+    /// Whether values are numbers (continuous, integer or datetime seconds).
     pub fn is_numerical(self) -> bool {
-        matches!(self, ColumnKind::Continuous | ColumnKind::Integer)
+        matches!(
+            self,
+            ColumnKind::Continuous | ColumnKind::Integer | ColumnKind::Datetime
+        )
+    }
+
+    /// The kind's name as written in a schema file.
+    pub fn name(self) -> &'static str {
+        match self {
+            ColumnKind::Continuous => "continuous",
+            ColumnKind::Integer => "integer",
+            ColumnKind::Datetime => "datetime",
+            ColumnKind::Categorical => "categorical",
+            ColumnKind::Id => "id",
+        }
     }
 }
 
@@ -73,6 +114,28 @@ pub struct ColumnSchema {
     /// Whether some value is missing.
     #[serde(default)]
     pub has_missing: bool,
+    /// Datetime columns: the format values are read and written in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub datetime: Option<DatetimeFormat>,
+    /// Id columns: the shape fresh values are drawn in (no real value is stored).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<IdShape>,
+    /// Categorical columns: rare-value protection. Values in fewer rows than this are read
+    /// as [`RARE_TOKEN`]; `Some(0)` turns protection off; `None` (absent) leaves it to
+    /// inference (see the module documentation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rare_min_count: Option<usize>,
+    /// Categorical columns whose categories are all numbers: cells are read by value, so
+    /// `0`, `0.0` and `-0` are one category, written in [`ColumnSchema::format`].
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub numeric_codes: bool,
+    /// Categorical columns with rare-value protection: how many distinct values were pooled.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub pooled_values: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// Which column is the target.
@@ -96,6 +159,12 @@ pub struct InferOptions {
     pub max_int_categories: usize,
     /// ... if its distinct values are also at most this share of its non-missing values.
     pub max_int_category_share: f64,
+    /// Text columns of distinct values, and shuffled integer runs, are ids from this many rows.
+    pub min_id_rows: usize,
+    /// Categorical columns with more distinct values than this get rare-value protection.
+    pub rare_protect_above: usize,
+    /// Rare-value protection pools values that occur in fewer rows than this.
+    pub rare_min_count: usize,
 }
 
 impl Default for InferOptions {
@@ -104,6 +173,9 @@ impl Default for InferOptions {
             target: TargetChoice::Last,
             max_int_categories: 20,
             max_int_category_share: 0.05,
+            min_id_rows: 20,
+            rare_protect_above: 100,
+            rare_min_count: 10,
         }
     }
 }
@@ -126,8 +198,11 @@ impl Schema {
         Self::infer_with(raw, options, None)
     }
 
-    /// Infers the schema of `raw`, taking the kinds (and target, if set) of the columns listed
-    /// in `user` as given; every column `user` names must exist in `raw`.
+    /// Infers the schema of `raw`, taking what `user` gives for the columns it lists (their
+    /// `kind`, and `rare_min_count` and `datetime` when set) and inferring everything else;
+    /// every column `user` names must exist in `raw`. The target is `options.target` when
+    /// named there (a `--target` given on top of a schema file), else the user's, else the
+    /// last column (or none).
     pub fn infer_with(
         raw: &RawTable,
         options: &InferOptions,
@@ -140,22 +215,29 @@ impl Schema {
                     .ok_or_else(|| missing_column(&raw.source, &c.name))?;
             }
         }
-        let target = match (user.and_then(|u| u.target.as_ref()), &options.target) {
-            (Some(t), _) | (None, TargetChoice::Named(t)) => Some(t.clone()),
-            (None, TargetChoice::Last) => raw.header.last().cloned(),
-            (None, TargetChoice::None) => None,
+        let target = match (&options.target, user.and_then(|u| u.target.as_ref())) {
+            (TargetChoice::Named(t), _) | (_, Some(t)) => Some(t.clone()),
+            (TargetChoice::Last, None) => raw.header.last().cloned(),
+            (TargetChoice::None, None) => None,
         };
-        if let Some(t) = &target {
-            raw.position(t)
-                .ok_or_else(|| missing_column(&raw.source, t))?;
+        if let Some(t) = &target
+            && raw.position(t).is_none()
+        {
+            return Err(TabularError::UnknownTarget {
+                file: raw.source.clone(),
+                column: t.clone(),
+                available: raw.header.join(", "),
+            });
         }
         let mut columns = Vec::with_capacity(raw.header.len());
         for (j, name) in raw.header.iter().enumerate() {
-            let given = user.and_then(|u| u.column(name)).map(|c| c.kind);
+            let given = user.and_then(|u| u.column(name));
             let is_target = target.as_deref() == Some(name.as_str());
-            let kind =
-                given.unwrap_or_else(|| infer_kind(name, &raw.columns[j], options, is_target));
-            columns.push(column_stats(raw, j, kind)?);
+            let kind = match given {
+                Some(g) => g.kind,
+                None => infer_kind(raw, j, options, is_target)?,
+            };
+            columns.push(column_stats(raw, j, kind, given, options)?);
         }
         let schema = Self {
             format_version: SCHEMA_FORMAT_VERSION,
@@ -167,9 +249,11 @@ impl Schema {
     }
 
     /// Types `raw` by this schema: the table of the schema's non-id columns, in schema order.
-    /// Errors name a schema column missing from `raw`, or a value of a numerical column that
-    /// is not a number (with its file row). Columns of `raw` the schema does not list are
-    /// ignored. Categories not listed in the schema are kept (the encoder rejects them).
+    /// Errors name a schema column missing from `raw`, or a value of a numerical or datetime
+    /// column that does not read as one (with its file row). Columns of `raw` the schema does
+    /// not list are ignored. Categorical cells with rare-value protection that are not among
+    /// the schema's categories read as [`RARE_TOKEN`]; other categories not listed are kept
+    /// (the encoder rejects them).
     pub fn apply(&self, raw: &RawTable) -> Result<Table> {
         self.validate()?;
         let mut columns = Vec::new();
@@ -177,11 +261,10 @@ impl Schema {
             let j = raw
                 .position(&c.name)
                 .ok_or_else(|| missing_column(&raw.source, &c.name))?;
-            let cells = &raw.columns[j];
             let column = if c.kind.is_numerical() {
-                Column::numerical(c.name.clone(), parse_column(raw, j)?)
+                Column::numerical(c.name.clone(), parse_values(raw, j, c)?)
             } else {
-                Column::categorical(c.name.clone(), cells.clone())
+                Column::categorical(c.name.clone(), categorical_cells(raw, j, c))
             };
             columns.push(column);
         }
@@ -189,6 +272,76 @@ impl Schema {
         Table::new(columns).ok_or_else(|| TabularError::InvalidSchema {
             message: "ragged table".into(),
         })
+    }
+
+    /// The table to write for `table` (decoded rows, the schema's non-id columns): every
+    /// column in schema order, id columns filled with fresh values in their shape for rows
+    /// `first_row..first_row + n` of the output (`seed` draws pattern ids).
+    pub fn with_ids(&self, mut table: Table, first_row: u64, seed: u64) -> Table {
+        let n = table.n_rows();
+        let mut out = Vec::with_capacity(self.columns.len());
+        for c in &self.columns {
+            if c.kind == ColumnKind::Id {
+                let shape = c.id.clone().unwrap_or(IdShape::Integer { start: 1 });
+                let values = (0..n as u64)
+                    .map(|k| Some(shape.value(first_row + k, seed)))
+                    .collect();
+                out.push(Column::categorical(c.name.clone(), values));
+            } else if let Some(pos) = table.columns.iter().position(|t| t.name == c.name) {
+                out.push(table.columns.swap_remove(pos));
+            }
+        }
+        out.extend(table.columns);
+        Table { columns: out }
+    }
+
+    /// One line per column: its name, kind and what inference noticed (ids regenerated,
+    /// rare values pooled, a datetime format, numeric codes).
+    pub fn describe(&self) -> Vec<String> {
+        self.columns
+            .iter()
+            .map(|c| {
+                let mut line = format!("{}: {}", c.name, c.kind.name());
+                let detail = match c.kind {
+                    ColumnKind::Id => Some("not modelled; synthetic rows get fresh values".into()),
+                    ColumnKind::Datetime => {
+                        c.datetime.as_ref().map(|f| format!("format {}", f.pattern))
+                    }
+                    ColumnKind::Categorical if c.pooled_values > 0 => Some(format!(
+                        "{} categories; {} values in fewer than {} rows pooled as {RARE_TOKEN}",
+                        c.categories.len(),
+                        c.pooled_values,
+                        c.rare_min_count.unwrap_or(0)
+                    )),
+                    ColumnKind::Categorical => Some(format!("{} categories", c.categories.len())),
+                    _ => None,
+                };
+                if let Some(d) = detail {
+                    line.push_str(&format!(" ({d})"));
+                }
+                if self.target.as_deref() == Some(c.name.as_str()) {
+                    line.push_str(" [target]");
+                }
+                line
+            })
+            .collect()
+    }
+
+    /// Warnings a user should see: columns with rare-value protection (free text or very high
+    /// cardinality), one line each.
+    pub fn warnings(&self) -> Vec<String> {
+        self.columns
+            .iter()
+            .filter(|c| c.kind == ColumnKind::Categorical && c.pooled_values > 0)
+            .map(|c| {
+                format!(
+                    "column `{}` looks like free text or codes of very high cardinality: {} values that occur in fewer than {} rows are written as `{RARE_TOKEN}` in synthetic rows (set \"rare_min_count\": 0 for it in a schema file to keep them)",
+                    c.name,
+                    c.pooled_values,
+                    c.rare_min_count.unwrap_or(0)
+                )
+            })
+            .collect()
     }
 
     /// The column named `name`.
@@ -282,61 +435,185 @@ fn missing_column(file: &str, column: &str) -> TabularError {
     }
 }
 
-/// Parses column `j` of `raw` as numbers, reporting the first cell that is not one.
-fn parse_column(raw: &RawTable, j: usize) -> Result<Vec<Option<f64>>> {
+/// The values of column `j` of `raw` typed as `c` says (numbers, or datetime seconds),
+/// reporting the first cell that does not read.
+fn parse_values(raw: &RawTable, j: usize, c: &ColumnSchema) -> Result<Vec<Option<f64>>> {
+    let dt = c.datetime.as_ref();
     raw.columns[j]
         .iter()
         .zip(&raw.rows)
-        .map(|(cell, &row)| match cell {
-            None => Ok(None),
-            Some(s) => parse_number(s)
-                .map(Some)
-                .ok_or_else(|| TabularError::NotNumeric {
-                    file: raw.source.clone(),
-                    row,
-                    column: raw.header[j].clone(),
-                    value: s.clone(),
-                }),
+        .map(|(cell, &row)| {
+            let Some(s) = cell else { return Ok(None) };
+            let v = match dt {
+                Some(f) => f.parse(s),
+                None => raw.number(s),
+            };
+            v.map(Some).ok_or_else(|| {
+                let (file, column, value) = (raw.source.clone(), raw.header[j].clone(), s.clone());
+                match dt {
+                    Some(f) => TabularError::NotDatetime {
+                        file,
+                        row,
+                        column,
+                        value,
+                        pattern: f.pattern.clone(),
+                    },
+                    None if is_non_finite_number(s) => TabularError::NonFinite {
+                        file,
+                        row,
+                        column,
+                        value,
+                    },
+                    None => TabularError::NotNumeric {
+                        file,
+                        row,
+                        column,
+                        value,
+                    },
+                }
+            })
         })
         .collect()
 }
 
-/// The kind of one column (rules 1-5 of the module documentation).
+/// The cells of categorical column `j` as the schema reads them: numeric codes by value,
+/// protected rare values pooled.
+fn categorical_cells(raw: &RawTable, j: usize, c: &ColumnSchema) -> Vec<Option<String>> {
+    let pooled = c.pooled_values > 0 || c.rare_min_count.is_some_and(|k| k > 0);
+    read_categories(raw, j, c, pooled)
+}
+
+/// The cells of categorical column `j`, numeric codes read by value; with `pooled`, those not
+/// among `c.categories` read as [`RARE_TOKEN`].
+fn read_categories(
+    raw: &RawTable,
+    j: usize,
+    c: &ColumnSchema,
+    pooled: bool,
+) -> Vec<Option<String>> {
+    let cells = &raw.columns[j];
+    let known: std::collections::HashSet<&str> = if pooled {
+        c.categories.iter().map(String::as_str).collect()
+    } else {
+        Default::default()
+    };
+    cells
+        .iter()
+        .map(|cell| {
+            let text = cell.as_deref()?;
+            let text = match c.numeric_codes.then(|| raw.number(text)).flatten() {
+                Some(v) => c.format.format(c.format.round(v)),
+                None => text.to_string(),
+            };
+            Some(if pooled && !known.contains(text.as_str()) {
+                RARE_TOKEN.to_string()
+            } else {
+                text
+            })
+        })
+        .collect()
+}
+
+/// Whether a header names an identifier: `id`, or ending in `_id`, ` id`, `-id` (any case),
+/// or `Id` after a lower-case letter (`customerId`).
+fn id_like_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    let camel = name.ends_with("Id")
+        && name[..name.len() - 2]
+            .chars()
+            .last()
+            .is_some_and(|c| c.is_ascii_lowercase());
+    lower == "id" || [" id", "_id", "-id"].iter().any(|s| lower.ends_with(s)) || camel
+}
+
+/// The kind of column `j` of `raw` (rules 1-7 of the module documentation).
 fn infer_kind(
-    name: &str,
-    cells: &[Option<String>],
+    raw: &RawTable,
+    j: usize,
+    options: &InferOptions,
+    is_target: bool,
+) -> Result<ColumnKind> {
+    let name = raw.header[j].as_str();
+    let cells = &raw.columns[j];
+    let texts: Vec<&str> = cells.iter().flatten().map(String::as_str).collect();
+    if texts.is_empty() {
+        return Ok(ColumnKind::Categorical);
+    }
+    let complete = texts.len() == cells.len();
+    let distinct = {
+        let set: std::collections::HashSet<&str> = texts.iter().copied().collect();
+        set.len()
+    };
+    if !is_target
+        && (name.eq_ignore_ascii_case("id")
+            || (id_like_name(name) && complete && distinct == texts.len()))
+    {
+        return Ok(ColumnKind::Id);
+    }
+    let numbers: Vec<Option<f64>> = texts.iter().map(|t| raw.number(t)).collect();
+    if numbers.iter().any(Option::is_none)
+        && texts
+            .iter()
+            .zip(&numbers)
+            .all(|(t, v)| v.is_some() || is_non_finite_number(t))
+    {
+        let i = numbers.iter().position(Option::is_none).unwrap_or(0);
+        let row = cells
+            .iter()
+            .zip(&raw.rows)
+            .filter(|(c, _)| c.is_some())
+            .nth(i)
+            .map_or(0, |(_, &r)| r);
+        return Err(TabularError::NonFinite {
+            file: raw.source.clone(),
+            row,
+            column: name.to_string(),
+            value: texts[i].to_string(),
+        });
+    }
+    let code_like = texts
+        .iter()
+        .zip(&numbers)
+        .any(|(t, v)| v.is_some() && is_code_like(t));
+    if let (Some(values), false) = (numbers.into_iter().collect::<Option<Vec<f64>>>(), code_like) {
+        return Ok(numeric_kind(&values, complete, options, is_target));
+    }
+    if !code_like && DatetimeFormat::detect(texts.iter().copied()).is_some() {
+        return Ok(ColumnKind::Datetime);
+    }
+    let id_shaped = complete
+        && distinct == texts.len()
+        && texts.len() >= options.min_id_rows
+        && texts
+            .iter()
+            .all(|t| t.len() <= 64 && !t.chars().any(char::is_whitespace));
+    if !is_target && id_shaped {
+        return Ok(ColumnKind::Id);
+    }
+    Ok(ColumnKind::Categorical)
+}
+
+/// The kind of a column whose values are all finite numbers (rule 4).
+fn numeric_kind(
+    values: &[f64],
+    complete: bool,
     options: &InferOptions,
     is_target: bool,
 ) -> ColumnKind {
-    let texts: Vec<&str> = cells.iter().flatten().map(String::as_str).collect();
-    if texts.is_empty() {
-        return ColumnKind::Categorical;
-    }
-    if !is_target && name.eq_ignore_ascii_case("id") {
-        return ColumnKind::Id;
-    }
-    let Some(values) = texts
-        .iter()
-        .map(|t| parse_number(t))
-        .collect::<Option<Vec<f64>>>()
-    else {
-        return ColumnKind::Categorical;
-    };
     let integral = values.iter().all(|v| v.fract() == 0.0);
-    let complete = texts.len() == cells.len();
-    if !is_target
-        && integral
-        && complete
-        && values.iter().enumerate().all(|(i, &v)| v == (i + 1) as f64)
-    {
-        return ColumnKind::Id;
-    }
-    let mut sorted = values;
+    let in_order = values.iter().enumerate().all(|(i, &v)| v == (i + 1) as f64);
+    let mut sorted = values.to_vec();
     sorted.sort_by(f64::total_cmp);
     sorted.dedup();
     let distinct = sorted.len();
+    let run = distinct == values.len()
+        && values.len() >= options.min_id_rows
+        && sorted[distinct - 1] - sorted[0] == (distinct - 1) as f64;
+    if !is_target && integral && complete && (in_order || run) {
+        return ColumnKind::Id;
+    }
     let few =
-        distinct <= 2 || (distinct as f64) <= options.max_int_category_share * texts.len() as f64;
+        distinct <= 2 || (distinct as f64) <= options.max_int_category_share * values.len() as f64;
     if integral && distinct <= options.max_int_categories && few {
         ColumnKind::Categorical
     } else if integral {
@@ -346,9 +623,17 @@ fn infer_kind(
     }
 }
 
-/// The statistics of column `j` of `raw` for the given kind.
-fn column_stats(raw: &RawTable, j: usize, kind: ColumnKind) -> Result<ColumnSchema> {
+/// The statistics of column `j` of `raw` for the given kind; `given` is the user's entry for
+/// the column, whose `datetime` and `rare_min_count` are kept when set.
+fn column_stats(
+    raw: &RawTable,
+    j: usize,
+    kind: ColumnKind,
+    given: Option<&ColumnSchema>,
+    options: &InferOptions,
+) -> Result<ColumnSchema> {
     let cells = &raw.columns[j];
+    let texts = || cells.iter().flatten().map(String::as_str);
     let mut c = ColumnSchema {
         name: raw.header[j].clone(),
         kind,
@@ -357,19 +642,93 @@ fn column_stats(raw: &RawTable, j: usize, kind: ColumnKind) -> Result<ColumnSche
         categories: Vec::new(),
         format: NumberFormat::default(),
         has_missing: cells.iter().any(Option::is_none),
+        datetime: None,
+        id: None,
+        rare_min_count: given.and_then(|g| g.rare_min_count),
+        numeric_codes: false,
+        pooled_values: 0,
     };
     match kind {
-        ColumnKind::Id => {}
-        ColumnKind::Categorical => c.categories = sorted_categories(cells),
+        ColumnKind::Id => {
+            let mut distinct: Vec<&str> = texts().collect();
+            distinct.sort_unstable();
+            distinct.dedup();
+            c.id = IdShape::learn(&distinct);
+            c.rare_min_count = None;
+        }
+        ColumnKind::Categorical => categorical_stats(raw, j, &mut c, options),
+        ColumnKind::Datetime => {
+            c.datetime = match given.and_then(|g| g.datetime.clone()) {
+                Some(f) => Some(f),
+                None => Some(DatetimeFormat::detect(texts()).ok_or_else(|| {
+                    invalid(format!(
+                        "column `{}` is declared datetime, but its values are in none of the known formats; give its \"datetime\" format in the schema",
+                        c.name
+                    ))
+                })?),
+            };
+            let values = parse_values(raw, j, &c)?;
+            set_bounds(&mut c, &values);
+            let digits = c.datetime.as_ref().map_or(0, |f| f.fraction_digits);
+            c.format = NumberFormat {
+                decimals: digits,
+                ..NumberFormat::default()
+            };
+            c.rare_min_count = None;
+        }
         ColumnKind::Continuous | ColumnKind::Integer => {
-            let values = parse_column(raw, j)?;
-            let present = values.iter().flatten();
-            c.min = present.clone().copied().reduce(f64::min);
-            c.max = present.copied().reduce(f64::max);
-            c.format = NumberFormat::learn(cells.iter().flatten().map(String::as_str));
+            let values = parse_values(raw, j, &c)?;
+            set_bounds(&mut c, &values);
+            c.format = NumberFormat::learn_in(texts(), raw.decimal_comma);
+            c.rare_min_count = None;
         }
     }
     Ok(c)
+}
+
+fn set_bounds(c: &mut ColumnSchema, values: &[Option<f64>]) {
+    let present = values.iter().flatten();
+    c.min = present.clone().copied().reduce(f64::min);
+    c.max = present.copied().reduce(f64::max);
+}
+
+/// Categories of column `j`: numeric codes read by value, rare values pooled when the column
+/// is protected (given, or more than `rare_protect_above` distinct values).
+fn categorical_stats(raw: &RawTable, j: usize, c: &mut ColumnSchema, options: &InferOptions) {
+    let cells = &raw.columns[j];
+    let texts: Vec<&str> = cells.iter().flatten().map(String::as_str).collect();
+    c.numeric_codes = !texts.is_empty()
+        && texts
+            .iter()
+            .all(|t| raw.number(t).is_some() && !is_code_like(t));
+    if c.numeric_codes {
+        c.format = NumberFormat::learn_in(texts.iter().copied(), raw.decimal_comma);
+    }
+    let read = read_categories(raw, j, c, false);
+    let mut counts = std::collections::HashMap::<&str, usize>::new();
+    for t in read.iter().flatten() {
+        *counts.entry(t.as_str()).or_default() += 1;
+    }
+    let threshold = c
+        .rare_min_count
+        .unwrap_or(if counts.len() > options.rare_protect_above {
+            options.rare_min_count
+        } else {
+            0
+        });
+    let kept: Vec<Option<String>> = counts
+        .iter()
+        .filter(|&(_, &n)| n >= threshold)
+        .map(|(t, _)| Some(t.to_string()))
+        .collect();
+    c.pooled_values = counts.len() - kept.len();
+    c.categories = sorted_categories(&kept);
+    if c.pooled_values > 0 {
+        c.categories.push(RARE_TOKEN.to_string());
+    }
+    if threshold > 0 {
+        c.rare_min_count = Some(threshold);
+    }
 }
 
 /// The distinct texts of a column, sorted by numeric value when all are numbers (`-2`, `-1`,

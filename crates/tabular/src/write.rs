@@ -1,38 +1,172 @@
-//! Writing tables to CSV, atomically: the text goes to a temporary file in the target's
-//! directory, which is renamed over the target only once complete, so a failure never leaves
-//! a partial file under the target's name.
+//! Writing outputs safely: tables to CSV, and any file through [`OutputFile`].
+//!
+//! The rules (the habits of `sort -o`, `curl -o` and editors' safe saves):
+//! - `-` is standard output;
+//! - a path that exists and is not a regular file (a pipe, `/dev/stdout`, a terminal, a
+//!   character device) is written directly, never renamed over;
+//! - a symbolic link is followed: the file it points to is replaced, the link kept;
+//! - anything else is written to a temporary file beside the target (`.NAME.tmp-PID`), which
+//!   is renamed over the target only once complete, so a failure never leaves a partial file
+//!   under the target's name; every temporary is registered until it is renamed or removed,
+//!   and [`remove_temporaries`] (called by the binary on SIGINT / SIGTERM) removes those left.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use crate::error::{Result, TabularError};
 use crate::number::{NumberFormat, float_text};
 use crate::schema::Schema;
 use crate::table::{ColumnData, Table};
 
-/// Writes `path` through `fill`, atomically (temporary file in the same directory, then rename).
+/// Temporary files and directories not yet renamed into place.
+static TEMPORARIES: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Registers a temporary path (file or directory) that [`remove_temporaries`] removes.
+pub fn register_temporary(path: &Path) {
+    if let Ok(mut t) = TEMPORARIES.lock() {
+        t.push(path.to_path_buf());
+    }
+}
+
+/// Forgets a temporary path (it was renamed into place or removed).
+pub fn unregister_temporary(path: &Path) {
+    if let Ok(mut t) = TEMPORARIES.lock() {
+        t.retain(|p| p != path);
+    }
+}
+
+/// Removes every registered temporary (best effort); for signal handlers.
+pub fn remove_temporaries() {
+    let paths = match TEMPORARIES.lock() {
+        Ok(mut t) => std::mem::take(&mut *t),
+        Err(_) => return,
+    };
+    for p in paths {
+        if p.is_dir() {
+            let _ = std::fs::remove_dir_all(&p);
+        } else {
+            let _ = std::fs::remove_file(&p);
+        }
+    }
+}
+
+enum Target {
+    Stdout,
+    Direct,
+    Staged { tmp: PathBuf, dest: PathBuf },
+}
+
+/// An output being written: to standard output, directly to a special file, or to a
+/// temporary renamed into place by [`OutputFile::commit`] (dropped uncommitted, the
+/// temporary is removed).
+pub struct OutputFile {
+    name: String,
+    target: Target,
+    writer: Option<BufWriter<Box<dyn Write + Send>>>,
+}
+
+impl OutputFile {
+    /// Opens `path` for writing by the rules of the module documentation.
+    pub fn create(path: &Path) -> Result<Self> {
+        let name = path.display().to_string();
+        let err = |source| TabularError::Write {
+            file: name.clone(),
+            source,
+        };
+        if path.as_os_str() == "-" {
+            return Ok(Self {
+                name,
+                target: Target::Stdout,
+                writer: Some(BufWriter::new(Box::new(std::io::stdout()))),
+            });
+        }
+        let dest = match std::fs::symlink_metadata(path) {
+            Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(path).map_err(err)?,
+            _ => path.to_path_buf(),
+        };
+        if let Ok(m) = std::fs::metadata(&dest) {
+            if m.is_dir() {
+                return Err(err(std::io::Error::other(
+                    "is a directory; give a file name",
+                )));
+            }
+            if !m.is_file() {
+                let f = std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(&dest)
+                    .map_err(err)?;
+                return Ok(Self {
+                    name,
+                    target: Target::Direct,
+                    writer: Some(BufWriter::new(Box::new(f))),
+                });
+            }
+        }
+        let tmp = temp_path(&dest);
+        register_temporary(&tmp);
+        let f = File::create(&tmp).map_err(|e| {
+            unregister_temporary(&tmp);
+            err(e)
+        })?;
+        Ok(Self {
+            name,
+            target: Target::Staged { tmp, dest },
+            writer: Some(BufWriter::new(Box::new(f))),
+        })
+    }
+
+    /// The writer.
+    pub fn writer(&mut self) -> &mut BufWriter<Box<dyn Write + Send>> {
+        self.writer.as_mut().expect("an open output has a writer")
+    }
+
+    /// Flushes and, for a staged file, syncs it and renames it over the target.
+    pub fn commit(mut self) -> Result<()> {
+        let err = |source| TabularError::Write {
+            file: self.name.clone(),
+            source,
+        };
+        if let Some(w) = self.writer.take() {
+            let inner = w.into_inner().map_err(|e| err(e.into_error()))?;
+            drop(inner);
+        }
+        if let Target::Staged { tmp, dest } = &self.target {
+            File::open(tmp).and_then(|f| f.sync_all()).map_err(err)?;
+            std::fs::rename(tmp, dest).map_err(err)?;
+            unregister_temporary(tmp);
+        }
+        self.target = Target::Direct;
+        Ok(())
+    }
+
+    fn write_error(&self, source: std::io::Error) -> TabularError {
+        TabularError::Write {
+            file: self.name.clone(),
+            source,
+        }
+    }
+}
+
+impl Drop for OutputFile {
+    fn drop(&mut self) {
+        if let Target::Staged { tmp, .. } = &self.target {
+            self.writer.take();
+            let _ = std::fs::remove_file(tmp);
+            unregister_temporary(tmp);
+        }
+    }
+}
+
+/// Writes `path` through `fill` by the rules of the module documentation.
 pub fn write_atomic(
     path: &Path,
-    fill: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>,
+    fill: impl FnOnce(&mut BufWriter<Box<dyn Write + Send>>) -> std::io::Result<()>,
 ) -> Result<()> {
-    let file = path.display().to_string();
-    let err = |source| TabularError::Write {
-        file: file.clone(),
-        source,
-    };
-    let tmp = temp_path(path);
-    let result = (|| {
-        let mut w = BufWriter::new(File::create(&tmp)?);
-        fill(&mut w)?;
-        w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        // Best effort: the temporary file is ours and incomplete.
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.map_err(err)
+    let mut out = OutputFile::create(path)?;
+    fill(out.writer()).map_err(|e| out.write_error(e))?;
+    out.commit()
 }
 
 /// `dir/.name.tmp-<pid>` next to `path`.
@@ -43,39 +177,117 @@ fn temp_path(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
 }
 
-/// Writes `table` as comma-separated CSV with a header, atomically. Numerical values are
-/// written in their column's [`NumberFormat`] from `schema` (so decoded values reproduce the
-/// texts read; without a schema entry, in shortest form); missing values are empty fields.
+/// Writes `table` as CSV with a header (see [`CsvWriter`]) by the rules of the module
+/// documentation.
 pub fn write_csv(path: impl AsRef<Path>, table: &Table, schema: Option<&Schema>) -> Result<()> {
-    let path = path.as_ref();
-    write_atomic(path, |w| write_csv_to(w, table, schema))
+    let mut out = CsvWriter::create(path.as_ref(), schema)?;
+    out.write(table)?;
+    out.finish()
 }
 
-/// Writes `table` as CSV to any writer (see [`write_csv`]).
+/// Writes `table` as CSV to any writer (see [`CsvWriter`]).
 pub fn write_csv_to(
     w: &mut impl Write,
     table: &Table,
     schema: Option<&Schema>,
 ) -> std::io::Result<()> {
-    let mut out = csv::WriterBuilder::new().from_writer(w);
+    let mut out = csv::WriterBuilder::new()
+        .delimiter(delimiter(schema))
+        .from_writer(w);
     out.write_record(table.columns.iter().map(|c| c.name.as_str()))?;
-    let formats: Vec<Option<NumberFormat>> = table
+    write_rows(&mut out, table, schema)?;
+    out.flush()
+}
+
+/// The field delimiter for a table in `schema`: `;` when a column is written with decimal
+/// commas (the convention of such files), else `,`.
+fn delimiter(schema: Option<&Schema>) -> u8 {
+    let comma = schema.is_some_and(|s| s.columns.iter().any(|c| c.format.decimal_comma));
+    if comma { b';' } else { b',' }
+}
+
+/// How one column's values are written.
+enum CellFormat<'a> {
+    Number(Option<NumberFormat>),
+    Datetime(&'a crate::datetime::DatetimeFormat),
+}
+
+fn write_rows<W: Write>(
+    out: &mut csv::Writer<W>,
+    table: &Table,
+    schema: Option<&Schema>,
+) -> std::io::Result<()> {
+    let formats: Vec<CellFormat> = table
         .columns
         .iter()
-        .map(|c| schema.and_then(|s| s.column(&c.name)).map(|c| c.format))
+        .map(|c| {
+            let cs = schema.and_then(|s| s.column(&c.name));
+            match cs.and_then(|c| c.datetime.as_ref()) {
+                Some(f) => CellFormat::Datetime(f),
+                None => CellFormat::Number(cs.map(|c| c.format)),
+            }
+        })
         .collect();
     let mut record: Vec<String> = Vec::with_capacity(table.n_cols());
     for i in 0..table.n_rows() {
         record.clear();
         for (c, f) in table.columns.iter().zip(&formats) {
             record.push(match &c.data {
-                ColumnData::Numerical(v) => v[i].map_or_else(String::new, |x| {
-                    f.map_or_else(|| float_text(x), |f| f.format(x))
+                ColumnData::Numerical(v) => v[i].map_or_else(String::new, |x| match f {
+                    CellFormat::Datetime(f) => f.format(x),
+                    CellFormat::Number(Some(f)) => f.format(x),
+                    CellFormat::Number(None) => float_text(x),
                 }),
                 ColumnData::Categorical(v) => v[i].clone().unwrap_or_default(),
             });
         }
         out.write_record(&record)?;
     }
-    out.flush()
+    Ok(())
+}
+
+/// A CSV output written in chunks of rows: the header comes from the first chunk; numbers
+/// are written in their column's [`NumberFormat`] and datetimes in their format from
+/// `schema` (so decoded values reproduce the texts read; without a schema entry, numbers in
+/// shortest form); missing values are empty fields. Nothing appears under the target's name
+/// before [`CsvWriter::finish`] (unless the target is standard output or a special file).
+pub struct CsvWriter<'s> {
+    out: OutputFile,
+    schema: Option<&'s Schema>,
+    header_written: bool,
+}
+
+impl<'s> CsvWriter<'s> {
+    /// Opens `path` (see [`OutputFile::create`]).
+    pub fn create(path: &Path, schema: Option<&'s Schema>) -> Result<Self> {
+        Ok(Self {
+            out: OutputFile::create(path)?,
+            schema,
+            header_written: false,
+        })
+    }
+
+    /// Appends the rows of `table` (the same columns every time).
+    pub fn write(&mut self, table: &Table) -> Result<()> {
+        let header = !self.header_written;
+        let schema = self.schema;
+        let res = (|| {
+            let mut csv = csv::WriterBuilder::new()
+                .delimiter(delimiter(schema))
+                .from_writer(self.out.writer());
+            if header {
+                csv.write_record(table.columns.iter().map(|c| c.name.as_str()))?;
+            }
+            write_rows(&mut csv, table, schema)?;
+            csv.flush()
+        })();
+        res.map_err(|e| self.out.write_error(e))?;
+        self.header_written = true;
+        Ok(())
+    }
+
+    /// Completes the file (renames it into place).
+    pub fn finish(self) -> Result<()> {
+        self.out.commit()
+    }
 }

@@ -72,7 +72,11 @@ fn ragged_row_names_its_line() {
 #[test]
 fn non_utf8_names_row_and_column() {
     let e = raw(b"a,b\n1,x\n2,\xff\xfe\n").unwrap_err();
-    assert_eq!(e.to_string(), "t.csv: row 3, column `b`: not valid UTF-8");
+    let e = e.to_string();
+    assert!(
+        e.starts_with("t.csv: row 3, column `b`: not valid UTF-8"),
+        "{e}"
+    );
 }
 
 #[test]

@@ -9,7 +9,7 @@ use rand_chacha::ChaCha8Rng;
 use scorediff::data::credit_default_dir;
 use scorediff::eval::html::render_html;
 use scorediff::eval::{EvalConfig, NoProgress, evaluate, make_plots};
-use scorediff::tabular::{ColumnData, InferOptions, ReadOptions, Table, load_table};
+use scorediff::tabular::{ColumnData, InferOptions, ReadOptions, Table, load_table, load_typed};
 use std::time::Instant;
 
 /// Prints seconds per metric and in total; skips (with a message) without the data.
@@ -24,12 +24,7 @@ pub fn section() -> Result<()> {
         None,
         &InferOptions::default(),
     )?;
-    let (test, _) = load_table(
-        dir.join("test.csv"),
-        &ReadOptions::default(),
-        Some(&schema),
-        &InferOptions::default(),
-    )?;
+    let test = load_typed(dir.join("test.csv"), &ReadOptions::default(), &schema)?;
     let syn = shuffle_columns(&train, 42);
     let cfg = EvalConfig::new(
         schema

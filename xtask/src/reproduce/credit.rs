@@ -16,7 +16,9 @@ use scorediff::data::credit_default_dir;
 use scorediff::eval::{EvalConfig, NoProgress, Report, evaluate};
 use scorediff::faer::FaerBackend;
 use scorediff::pipeline::{FitConfig, NetKind, fit, sample};
-use scorediff::tabular::{ColumnKind, InferOptions, ReadOptions, Schema, Table, load_table};
+use scorediff::tabular::{
+    ColumnKind, InferOptions, ReadOptions, Schema, Table, load_table, load_typed,
+};
 use serde_json::{Value, json};
 use std::fmt::Write as _;
 use std::ops::ControlFlow;
@@ -177,7 +179,8 @@ pub fn run_credit(args: &[String]) -> Result<(), String> {
          (beside the workspace) or in $SCOREDIFF_DATA/credit-default",
     )?;
     let (train, schema) = load(&dir.join("train.csv"), None)?;
-    let (test, _) = load(&dir.join("test.csv"), Some(&schema))?;
+    let test = load_typed(dir.join("test.csv"), &ReadOptions::default(), &schema)
+        .map_err(|e| format!("test.csv: {e}"))?;
     let rows = args.rows.unwrap_or(train.n_rows());
     let mut runs = Vec::new();
     let mut real_auc = None;

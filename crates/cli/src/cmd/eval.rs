@@ -26,7 +26,7 @@ pub fn run(a: EvalArgs) -> Result<()> {
         None => test.clone(),
     };
     let cfg = eval_config(&schema, a.common.seed)?;
-    let bars = EvalBars::new(!(a.common.quiet || a.common.json));
+    let bars = EvalBars::new(!a.common.quiet);
     let report = evaluate(&real, test.as_ref(), &syn, holdout.as_ref(), &cfg, &bars)?;
     bars.finish();
     if let Some(dir) = &a.out {

@@ -5,6 +5,7 @@ use super::{infer_options, print_json, read_options, user_schema};
 use crate::args::{FitArgs, NetChoice};
 use crate::progress::Bar;
 use scorediff::backend::Backend;
+use scorediff::model::check_destination;
 use scorediff::pipeline::{FitConfig, Model, NetKind, fit};
 use scorediff::tabular::{Schema, Table, load_table};
 use scorediff::{Error, Result, net::ScoreNet};
@@ -13,29 +14,44 @@ use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 pub fn run(a: FitArgs) -> Result<()> {
-    let read = read_options(&a.read)?;
-    let user = user_schema(&a.read)?;
-    let (table, schema) = load_table(&a.table, &read, user.as_ref(), &infer_options(&a.read))?;
     let base = match &a.config {
         Some(path) => read_fit_config(path)?,
         None => FitConfig::for_net(net_kind(a.net)),
     };
     let mut cfg = base.with_seed(a.common.seed);
     if let Some(steps) = a.max_steps {
-        cfg.train.max_steps = steps as u64;
+        cfg.train.max_steps = steps;
     }
     if a.max_seconds.is_some() {
         cfg.max_seconds = a.max_seconds;
     }
+    cfg.validate()?;
     if a.print_config {
         return print_json(&cfg);
+    }
+    // Refuse a destination that is not ours before any work, not after the training.
+    check_destination(&a.model)?;
+    let read = read_options(&a.read)?;
+    let user = user_schema(&a.read)?;
+    let (table, schema) = load_table(&a.table, &read, user.as_ref(), &infer_options(&a.read))?;
+    let talk = !(a.common.quiet || a.common.json);
+    if talk {
+        eprintln!("columns of {}:", a.table.display());
+        for line in schema.describe() {
+            eprintln!("  {line}");
+        }
+    }
+    if !a.common.json {
+        for w in schema.warnings() {
+            eprintln!("scorediff: warning: {w}");
+        }
     }
     let job = FitJob {
         table,
         schema,
         cfg,
         dir: a.model,
-        bars: !(a.common.quiet || a.common.json),
+        bars: !a.common.quiet,
     };
     let summary = dispatch(a.common.backend, job)?;
     if a.common.json {
@@ -70,16 +86,49 @@ fn read_fit_config(path: &Path) -> Result<FitConfig> {
         ))
     };
     let value: serde_json::Value = serde_json::from_str(&text).map_err(bad)?;
-    match value.get("format_version") {
+    let (config_value, cfg): (serde_json::Value, FitConfig) = match value.get("format_version") {
         // A model's model.json: its `config` member (positions are lost in the member).
-        Some(_) => serde_json::from_value(value["config"].clone()).map_err(|e| {
-            Error::Usage(format!(
-                "{}: its `config` is not a fit configuration ({e})",
-                path.display()
-            ))
-        }),
-        None => serde_json::from_str(&text).map_err(bad),
+        Some(_) => {
+            let member = value["config"].clone();
+            let cfg = serde_json::from_value(member.clone()).map_err(|e| {
+                Error::Usage(format!(
+                    "{}: its `config` is not a fit configuration ({e})",
+                    path.display()
+                ))
+            })?;
+            (member, cfg)
+        }
+        None => (value, serde_json::from_str(&text).map_err(bad)?),
+    };
+    let known = serde_json::to_value(&cfg).map_err(|e| Error::Usage(e.to_string()))?;
+    if let Some(key) = unknown_keys(&config_value, &known, "").into_iter().next() {
+        return Err(Error::Usage(format!(
+            "{}: unknown key `{key}` in the fit configuration; write one with `scorediff fit --print-config`",
+            path.display()
+        )));
     }
+    Ok(cfg)
+}
+
+/// The keys of `given` (JSON objects, recursively) that `known`, the parsed configuration
+/// written back, does not have: keys serde ignored.
+fn unknown_keys(given: &serde_json::Value, known: &serde_json::Value, at: &str) -> Vec<String> {
+    let (Some(g), Some(k)) = (given.as_object(), known.as_object()) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (key, v) in g {
+        let path = if at.is_empty() {
+            key.clone()
+        } else {
+            format!("{at}.{key}")
+        };
+        match k.get(key) {
+            None => out.push(path),
+            Some(kv) => out.extend(unknown_keys(v, kv, &path)),
+        }
+    }
+    out
 }
 
 /// The network kind a user chose.
@@ -104,6 +153,10 @@ pub struct FitSummary {
     pub stop_reason: String,
     pub best_validation_loss: Option<f64>,
     pub seconds: f64,
+    /// One line per column: name, inferred kind and details.
+    pub column_kinds: Vec<String>,
+    /// What inference warns about (rare-value protection).
+    pub warnings: Vec<String>,
 }
 
 /// Fits on a backend and saves the model.
@@ -120,6 +173,8 @@ impl OnBackend for FitJob {
 
     fn run<B: Backend>(self, be: B) -> Result<FitSummary> {
         let bar = Bar::new(self.bars, "training", self.cfg.train.max_steps);
+        let columns = self.schema.describe();
+        let warnings = self.schema.warnings();
         let mut progress = |p: &scorediff::train::Progress| {
             let msg = format!("loss {:.4} {:.0} rows/s", p.loss, p.rows_per_sec);
             bar.update(p.step, p.max_steps, msg);
@@ -140,6 +195,8 @@ impl OnBackend for FitJob {
             stop_reason: stop_reason(model.report.stop_reason).to_string(),
             best_validation_loss: model.report.best_val.map(|(v, _)| v),
             seconds: model.report.elapsed_s,
+            column_kinds: columns,
+            warnings,
         })
     }
 }

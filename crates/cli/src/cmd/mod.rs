@@ -33,6 +33,8 @@ pub fn read_options(a: &ReadArgs) -> Result<ReadOptions> {
     }
     opts.sheet = a.sheet.clone();
     opts.header_row = a.header_row;
+    opts.missing = a.missing.clone();
+    opts.encoding = a.encoding.clone();
     Ok(opts)
 }
 
@@ -52,6 +54,26 @@ pub fn user_schema(a: &ReadArgs) -> Result<Option<Schema>> {
         .map(Schema::load)
         .transpose()
         .map_err(Error::from)
+}
+
+/// Refuses an output path that is one of the inputs (`schema data.csv --out data.csv`).
+pub fn check_not_input(
+    out: &std::path::Path,
+    inputs: &[&std::path::Path],
+    flag: &str,
+) -> Result<()> {
+    let Ok(o) = std::fs::canonicalize(out) else {
+        return Ok(());
+    };
+    for i in inputs {
+        if std::fs::canonicalize(i).is_ok_and(|c| c == o) {
+            return Err(Error::Usage(format!(
+                "{flag} {} is an input of this command: refusing to overwrite it; give another path",
+                out.display()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Prints `value` as pretty JSON on stdout.

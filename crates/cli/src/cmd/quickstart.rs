@@ -29,7 +29,7 @@ pub fn run(a: QuickstartArgs) -> Result<()> {
     let mut cfg = FitConfig::for_net(net_kind(a.net)).with_seed(a.common.seed);
     cfg.max_seconds = a.max_seconds;
     let model_dir = a.out.join("model");
-    let bars = !(a.common.quiet || a.common.json);
+    let bars = !a.common.quiet;
     let fit = FitJob {
         table,
         schema,
@@ -71,6 +71,8 @@ pub fn run(a: QuickstartArgs) -> Result<()> {
             header_row: None,
             schema: None,
             target: None,
+            missing: Vec::new(),
+            encoding: None,
         },
         common: Common {
             backend: BackendChoice::Cpu,

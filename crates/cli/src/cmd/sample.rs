@@ -5,33 +5,50 @@ use super::print_json;
 use crate::args::SampleArgs;
 use crate::progress::Bar;
 use scorediff::backend::Backend;
-use scorediff::pipeline::{Model, sample};
-use scorediff::tabular::write_csv;
+use scorediff::pipeline::{Model, sample_chunks};
+use scorediff::tabular::Table;
+use scorediff::tabular::write::CsvWriter;
 use scorediff::{Error, Result};
 use serde::Serialize;
 use std::path::PathBuf;
 use std::time::Instant;
 
 pub fn run(a: SampleArgs) -> Result<()> {
+    let to_stdout = a.out.as_os_str() == "-";
+    if to_stdout && a.common.json {
+        return Err(Error::Usage(
+            "--json prints its summary on stdout, where --out - writes the table: give --out a file".into(),
+        ));
+    }
     let job = SampleJob {
         model: a.model,
-        rows: a.rows,
+        rows: a.rows.map(|r| r as usize),
         out: a.out,
-        steps: a.steps,
+        steps: a.steps.map(|s| s as usize),
         seed: a.common.seed,
-        bars: !(a.common.quiet || a.common.json),
+        bars: !a.common.quiet,
     };
     let summary = dispatch(a.common.backend, job)?;
+    let line = format!(
+        "wrote {} rows to {} in {:.1} s on {}",
+        summary.rows,
+        if to_stdout {
+            "stdout".into()
+        } else {
+            summary.out.display().to_string()
+        },
+        summary.seconds,
+        summary.backend
+    );
     if a.common.json {
         print_json(&summary)
+    } else if to_stdout {
+        if !a.common.quiet {
+            eprintln!("{line}");
+        }
+        Ok(())
     } else {
-        println!(
-            "wrote {} rows to {} in {:.1} s on {}",
-            summary.rows,
-            summary.out.display(),
-            summary.seconds,
-            summary.backend
-        );
+        println!("{line}");
         Ok(())
     }
 }
@@ -69,11 +86,30 @@ impl OnBackend for SampleJob {
             sampler.steps = steps;
         }
         let started = Instant::now();
-        let bar = Bar::new(self.bars, "sampling", 1);
-        let mut progress = |done: usize, total: usize| bar.update(done as u64, total as u64, "");
-        let table = sample(&be, &model, rows, &sampler, self.seed, &mut progress)?;
+        let bar = Bar::new(self.bars, "sampling", rows as u64);
+        let mut progress =
+            |done: usize, total: usize| bar.update(done as u64, total as u64, "rows");
+        let mut out = CsvWriter::create(&self.out, Some(&model.schema))?;
+        let mut written = 0u64;
+        let seed = self.seed;
+        let schema = &model.schema;
+        let mut sink = |chunk: Table| -> Result<()> {
+            let n = chunk.n_rows() as u64;
+            out.write(&schema.with_ids(chunk, written, seed))?;
+            written += n;
+            Ok(())
+        };
+        sample_chunks(
+            &be,
+            &model,
+            rows,
+            &sampler,
+            self.seed,
+            &mut progress,
+            &mut sink,
+        )?;
         bar.finish();
-        write_csv(&self.out, &table, Some(&model.schema))?;
+        out.finish()?;
         Ok(SampleSummary {
             out: self.out,
             rows,

@@ -11,6 +11,9 @@ pub fn run(a: SchemaArgs) -> Result<()> {
     let schema = Schema::infer_with(&raw, &infer_options(&a.read), user.as_ref())?;
     match &a.out {
         Some(path) => {
+            let mut inputs = vec![a.table.as_path()];
+            inputs.extend(a.read.schema.as_deref());
+            super::check_not_input(path, &inputs, "--out")?;
             schema.save(path)?;
             if !a.common.quiet {
                 eprintln!("wrote {}", path.display());

@@ -156,7 +156,10 @@ impl Encoder {
                 (ColumnKind::Categorical, ColumnData::Categorical(v)) => {
                     ColumnCodec::Categorical(fit_onehot(v, &cs.categories, options.onehot_scale))
                 }
-                (ColumnKind::Continuous | ColumnKind::Integer, ColumnData::Numerical(v)) => {
+                (
+                    ColumnKind::Continuous | ColumnKind::Integer | ColumnKind::Datetime,
+                    ColumnData::Numerical(v),
+                ) => {
                     let mut format = cs.format;
                     if cs.kind == ColumnKind::Integer {
                         format.decimals = 0;
@@ -315,19 +318,51 @@ impl Encoder {
 
     /// Parses an encoder from JSON; `source` names it in errors.
     pub fn from_json_str(source: &str, text: &str) -> Result<Self> {
-        let e: Self = serde_json::from_str(text).map_err(|e| TabularError::SchemaJson {
+        let bad = |message: String| TabularError::EncoderFile {
             file: source.to_string(),
-            source: e,
-        })?;
+            message,
+        };
+        let e: Self = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
         if e.format_version == 0 || e.format_version > ENCODER_FORMAT_VERSION {
-            return Err(TabularError::InvalidSchema {
-                message: format!(
-                    "{source}: encoder format_version {} is not supported",
-                    e.format_version
-                ),
-            });
+            return Err(bad(format!(
+                "encoder format_version {} is not supported",
+                e.format_version
+            )));
         }
+        e.check().map_err(bad)?;
         Ok(e)
+    }
+
+    /// Checks an encoder read from a file against its own layout: each block starts where
+    /// the previous one ends, categorical blocks have a category, numerical maps are sane
+    /// and their bounds ordered. Decoding a checked encoder cannot index out of range.
+    pub fn check(&self) -> std::result::Result<(), String> {
+        check_options(&self.options).map_err(|e| e.to_string())?;
+        let mut start = 0;
+        for c in &self.columns {
+            if c.start != start {
+                return Err(format!(
+                    "column `{}` starts at matrix column {}, but the blocks before it end at {start}",
+                    c.name, c.start
+                ));
+            }
+            match &c.codec {
+                ColumnCodec::Categorical(e) if e.width() == 0 => {
+                    return Err(format!("column `{}` has no category", c.name));
+                }
+                ColumnCodec::Numerical(e) => {
+                    if let NumericalMap::Quantile(q) = &e.map {
+                        q.check().map_err(|m| format!("column `{}`: {m}", c.name))?;
+                    }
+                    if !(e.min <= e.max && e.impute.is_finite()) {
+                        return Err(format!("column `{}`: bad bounds", c.name));
+                    }
+                }
+                ColumnCodec::Categorical(_) => {}
+            }
+            start += c.width();
+        }
+        Ok(())
     }
 
     /// Writes the encoder as JSON, atomically.

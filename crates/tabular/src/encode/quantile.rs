@@ -138,6 +138,33 @@ impl QuantileMap {
         knots.into()
     }
 
+    /// Checks a map read from a file: knots present, of equal counts, finite, with
+    /// probabilities in `[0, 1]` (what decoding needs to stay in range; fitted knots can
+    /// differ by an ulp from monotone where interpolation meets a tie, so order is not
+    /// checked).
+    pub fn check(&self) -> std::result::Result<(), String> {
+        let k = &self.knots;
+        if k.values.is_empty() || k.p_lo.len() != k.values.len() || k.p_hi.len() != k.values.len() {
+            return Err("quantile knots are missing or of unequal counts".into());
+        }
+        let finite = k
+            .values
+            .iter()
+            .chain(&k.p_lo)
+            .chain(&k.p_hi)
+            .all(|v| v.is_finite());
+        let probs = k
+            .p_lo
+            .iter()
+            .chain(&k.p_hi)
+            .all(|p| (0.0..=1.0).contains(p));
+        if finite && probs {
+            Ok(())
+        } else {
+            Err("quantile knots are not finite, or probabilities not in [0, 1]".into())
+        }
+    }
+
     /// The knot values (strictly increasing).
     pub fn knot_values(&self) -> &[f64] {
         &self.knots.values

@@ -24,7 +24,8 @@ pub fn read_csv(path: &Path, options: &ReadOptions) -> Result<RawTable> {
 
 /// Reads CSV text held in memory; `source` names it in error messages.
 pub fn read_csv_bytes(source: &str, bytes: &[u8], options: &ReadOptions) -> Result<RawTable> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let decoded = crate::read::encoding::decode(source, bytes, options.encoding.as_deref())?;
+    let bytes: &[u8] = &decoded.bytes;
     let sample = &bytes[..bytes.len().min(1 << 16)];
     let delimiter = options.delimiter.unwrap_or_else(|| sniff_delimiter(sample));
     let quote = options
@@ -57,11 +58,22 @@ pub fn read_csv_bytes(source: &str, bytes: &[u8], options: &ReadOptions) -> Resu
         }
         match decode_record(&record, options) {
             Ok(row) => rows.push(row),
-            Err(j) => return Err(utf8_error(source, line, j, &rows, options)),
+            Err(j) => {
+                let mut e = utf8_error(source, line, j, &rows, options);
+                if let (TabularError::NonUtf8 { hint, .. }, Some(g)) = (&mut e, decoded.guess) {
+                    *hint = format!(
+                        "; the file looks like {g}: convert it to UTF-8 (iconv -f {g} -t UTF-8) or pass --encoding {g}"
+                    );
+                }
+                return Err(e);
+            }
         }
         lines.push(line);
     }
-    RawTable::from_rows(source, rows, lines, options.header_row)
+    let mut raw = RawTable::from_rows(source, rows, lines, options.header_row)?;
+    raw.decimal_comma = delimiter == b';';
+    raw.encoding = decoded.encoding.to_string();
+    Ok(raw)
 }
 
 fn csv_error(source: &str, row: u64, e: &csv::Error) -> TabularError {
@@ -138,6 +150,7 @@ fn utf8_error(
         file: source.to_string(),
         row: line,
         column,
+        hint: String::new(),
     }
 }
 

@@ -14,6 +14,7 @@
 //!   [`detect_header_row`]; rows above it are ignored.
 
 pub mod csv;
+pub mod encoding;
 pub mod excel;
 
 use std::path::Path;
@@ -44,6 +45,9 @@ pub struct ReadOptions {
     pub missing: Vec<String>,
     /// Trim whitespace around cells (default `true`).
     pub trim: bool,
+    /// Text encoding of a CSV file, as an Encoding Standard label (`utf-8`, `utf-16le`,
+    /// `windows-1252`, `latin1`, ...); `None` detects it ([`encoding`]).
+    pub encoding: Option<String>,
 }
 
 impl Default for ReadOptions {
@@ -55,6 +59,7 @@ impl Default for ReadOptions {
             header_row: None,
             missing: Vec::new(),
             trim: true,
+            encoding: None,
         }
     }
 }
@@ -85,12 +90,22 @@ pub struct RawTable {
     pub columns: Vec<Vec<Option<String>>>,
     /// For each data row, its 1-based row number in the file (CSV line, sheet row).
     pub rows: Vec<u64>,
+    /// Numbers may be written with a decimal comma (`21,642`): set for `;`-separated files,
+    /// where that is the convention.
+    pub decimal_comma: bool,
+    /// The text encoding the file was read in (`UTF-8`, `UTF-16LE`, `windows-1252`, ...).
+    pub encoding: String,
 }
 
 impl RawTable {
     /// Number of data rows.
     pub fn n_rows(&self) -> usize {
         self.rows.len()
+    }
+
+    /// Parses a cell of this table as a finite number (see [`crate::number::parse_number_in`]).
+    pub fn number(&self, text: &str) -> Option<f64> {
+        crate::number::parse_number_in(text, self.decimal_comma)
     }
 
     /// Index of the column named `name`.
@@ -149,6 +164,8 @@ impl RawTable {
             header,
             columns,
             rows: row_numbers[h + 1..].to_vec(),
+            decimal_comma: false,
+            encoding: "UTF-8".to_string(),
         })
     }
 }
@@ -256,6 +273,8 @@ impl RawTable {
             header: table.columns.iter().map(|c| c.name.clone()).collect(),
             columns,
             rows: (0..table.n_rows() as u64).map(|i| i + 2).collect(),
+            decimal_comma: false,
+            encoding: "UTF-8".to_string(),
         }
     }
 }
