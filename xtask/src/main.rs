@@ -6,6 +6,8 @@
 //! - `cargo xtask bench [--backends faer,wgpu] [--reps N]`: throughput of matmul and of
 //!   the elementwise ops per backend, and scorediff-faer against a bare faer call.
 //! - `cargo xtask adapter`: the wgpu adapter the environment selects (CI prints it).
+//! - `cargo xtask fuzz [--seconds N] [--seed S]`: mutation fuzzing of the table reader,
+//!   inference, the encoder and the model-directory loader (docs/reliability.md).
 //! - `cargo xtask reproduce theory [--full] [--out DIR] [--only a,b,c,d]`: the paper's
 //!   claims as figures and tables in `docs/results/theory/`.
 //! - `cargo xtask reproduce credit [--seeds N] [--net mlp|two-layer|both]`: the Credit
@@ -17,6 +19,7 @@
 mod backends;
 mod bench;
 mod conformance;
+mod fuzz;
 mod naive;
 mod reproduce;
 
@@ -41,6 +44,9 @@ enum Command {
     Bench(bench::Args),
     /// Prints the wgpu adapter the environment selects; fails when there is none.
     Adapter,
+    /// Mutation-fuzzes the table reader, schema inference, the encoder round trip and the
+    /// model-directory loader for `--seconds`; exits non-zero on any panic.
+    Fuzz(fuzz::Args),
     /// Runs one of the paper's experiments: `theory` (figures of the theory's claims) or
     /// `credit` (the Credit Default benchmark); pass `--help` after the name for options.
     Reproduce {
@@ -58,6 +64,7 @@ fn main() -> ExitCode {
         Command::Conformance(args) => conformance::run(&args),
         Command::Bench(args) => bench::run(&args),
         Command::Adapter => backends::wgpu().map(|_| ExitCode::SUCCESS),
+        Command::Fuzz(args) => fuzz::run(&args),
         Command::Reproduce { experiment, args } => reproduce::run(&experiment, &args)
             .map(|()| ExitCode::SUCCESS)
             .map_err(anyhow::Error::msg),

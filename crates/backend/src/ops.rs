@@ -240,9 +240,10 @@ impl ColumnBlock {
         Self { start, len }
     }
 
-    /// One past the last column.
+    /// One past the last column (saturating: a block read from a damaged file that would
+    /// end past `usize::MAX` ends there, and [`check_blocks`] rejects it).
     pub fn end(self) -> usize {
-        self.start + self.len
+        self.start.saturating_add(self.len)
     }
 }
 

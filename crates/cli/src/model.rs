@@ -184,11 +184,14 @@ impl<B: Backend> Model<B> {
         let schema = Schema::load(dir.join(SCHEMA))?;
         let encoder = Encoder::load(dir.join(ENCODER))?;
         check_consistent(dir, &schema, &encoder, &meta)?;
+        let weights =
+            std::fs::read(dir.join(WEIGHTS)).map_err(|e| Error::io(dir.join(WEIGHTS), e))?;
+        check_parameter_count(dir, &meta, &weights)?;
         let net = meta.net.build(be).map_err(model_err)?;
         let mut net = meta
             .config
             .wrap(net, encoder.width(), &encoder.categorical_blocks());
-        read_weights(be, &mut net, &dir.join(WEIGHTS))?;
+        read_weights(be, &mut net, &dir.join(WEIGHTS), &weights)?;
         Ok(Model {
             schema,
             encoder,
@@ -220,13 +223,17 @@ fn write_weights<B: Backend, N: ScoreNet<B>>(be: &B, net: &N, path: &Path) -> Re
     safetensors::serialize_to_file(views, None, path).map_err(model_err)
 }
 
-fn read_weights<B: Backend, N: ScoreNet<B>>(be: &B, net: &mut N, path: &Path) -> Result<()> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+fn read_weights<B: Backend, N: ScoreNet<B>>(
+    be: &B,
+    net: &mut N,
+    path: &Path,
+    bytes: &[u8],
+) -> Result<()> {
     let bad = |detail: String| Error::Model {
         path: path.display().to_string(),
         detail,
     };
-    let tensors = SafeTensors::deserialize(&bytes).map_err(|e| bad(e.to_string()))?;
+    let tensors = SafeTensors::deserialize(bytes).map_err(|e| bad(e.to_string()))?;
     for p in net.params_mut() {
         let (rows, cols) = p.value.shape();
         let t = tensors
@@ -270,12 +277,51 @@ fn check_consistent(
             "{SCHEMA} models columns {modelled:?} but {ENCODER} encodes {encoded:?}"
         )));
     }
+    if let scorediff_net::NetConfig::Mlp(c) = &meta.net {
+        let heads: Vec<(usize, usize)> = c
+            .categorical_blocks
+            .iter()
+            .map(|b| (b.start, b.len))
+            .collect();
+        if heads != encoder.categorical_blocks() {
+            return Err(bad(format!(
+                "the network's softmax heads {heads:?} are not the encoder's one-hot blocks {:?}",
+                encoder.categorical_blocks()
+            )));
+        }
+    }
     let d = meta.net.data_dim();
     if d != encoder.width() {
         return Err(bad(format!(
             "the network reads rows of width {d} but the encoder writes width {}",
             encoder.width()
         )));
+    }
+    Ok(())
+}
+
+/// The network configuration asks for as many parameters as the weights file stores, so
+/// that a damaged `model.json` (a width of 10^9) is an error before anything is allocated.
+fn check_parameter_count(dir: &Path, meta: &ModelMeta, weights: &[u8]) -> Result<()> {
+    let path = dir.join(WEIGHTS);
+    let tensors = SafeTensors::deserialize(weights).map_err(|e| Error::Model {
+        path: path.display().to_string(),
+        detail: e.to_string(),
+    })?;
+    let stored: u128 = tensors
+        .tensors()
+        .iter()
+        .map(|(_, t)| t.shape().iter().map(|&n| n as u128).product::<u128>())
+        .sum();
+    let wanted = meta.net.n_params();
+    if wanted != Some(stored) {
+        return Err(Error::Model {
+            path: dir.display().to_string(),
+            detail: format!(
+                "{META} describes a network of {} parameters but {WEIGHTS} stores {stored}; the directory was changed after `scorediff fit` wrote it: refit the model",
+                wanted.map_or_else(|| "too many".to_string(), |n| n.to_string())
+            ),
+        });
     }
     Ok(())
 }

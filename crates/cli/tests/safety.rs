@@ -280,6 +280,24 @@ fn outputs_to_stdout_symlinks_and_pipes_are_written_in_place() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(text.lines().count(), 8, "{text}");
     assert!(!dir.path().join("-").exists(), "no file named `-`");
+    // `/dev/stdout` (a link to the pipe the test reads) is written into, never replaced.
+    let out = run(&[
+        "sample",
+        m,
+        "--out",
+        "/dev/stdout",
+        "--rows",
+        "6",
+        "--quiet",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 7);
+    assert!(
+        std::fs::symlink_metadata("/dev/stdout")
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
     // A symbolic link stays a link; the file it points to gets the table.
     let target = write(dir.path(), "real.csv", b"old");
     let link = dir.path().join("link.csv");
@@ -534,5 +552,25 @@ fn utf16_and_latin1_tables_fit() {
         assert!(out.status.success(), "{name}: {}", stderr(&out));
         let schema = std::fs::read_to_string(model.join("schema.json")).unwrap();
         assert!(schema.contains("Z\u{fc}rich"), "{name}: {schema}");
+    }
+}
+
+#[test]
+fn an_infinite_value_is_an_error_and_missing_reads_it_as_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = table(60);
+    let line = text.lines().nth(2).unwrap().to_string();
+    let fixed = line.replacen(&line.split(',').nth(1).unwrap().to_string(), "inf", 1);
+    let text = text.replacen(&line, &fixed, 1);
+    let data = write(dir.path(), "inf.csv", text.as_bytes());
+    let model = dir.path().join("model");
+    let out = fit(dir.path(), &data, &model, &[]);
+    assert_refused(&out, &["inf.csv", "row 3", "`income`", "--missing inf"]);
+    let out = fit(dir.path(), &data, &model, &["--missing", "inf"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let m = model.to_str().unwrap();
+    for flag in ["--rows", "--steps"] {
+        let out = run(&["sample", m, "--out", "x.csv", flag, "0"]);
+        assert_refused(&out, &[flag]);
     }
 }

@@ -192,4 +192,23 @@ mod tests {
         assert!(json.contains("\"shape\"") && html.contains("data:image/png;base64,"));
         std::fs::remove_dir_all(&dir).unwrap();
     }
+
+    #[test]
+    fn long_tables_are_capped_for_the_neighbour_metrics_and_the_report_says_so() {
+        let mut cfg = EvalConfig::new("y");
+        cfg.mle = false;
+        let (real, syn) = (table(120, 0), table(120, 3));
+        let full = evaluate(&real, None, &syn, Some(&real), &cfg, &|_: &str, _, _| {}).unwrap();
+        assert_eq!(full.capped_rows, None);
+        cfg.max_rows = 50;
+        let capped = evaluate(&real, None, &syn, Some(&real), &cfg, &|_: &str, _, _| {}).unwrap();
+        assert_eq!(capped.capped_rows, Some(50));
+        assert!(capped.summary().contains("subsample of 50 rows"));
+        // Shape and Trend still see every row; the neighbour metrics see the subsample.
+        assert_eq!(capped.shape.unwrap().error, full.shape.unwrap().error);
+        assert!(capped.alpha_beta.is_some() && capped.dcr.is_some());
+        let sub = subsample(&real, 50, 1);
+        assert_eq!(sub.n_rows(), 50);
+        assert_eq!(sub, subsample(&real, 50, 1), "seeded");
+    }
 }

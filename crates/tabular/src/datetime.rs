@@ -2,8 +2,9 @@
 //! the format they were read in.
 //!
 //! A column is a datetime column when every non-missing cell parses with one of
-//! [`CANDIDATES`] (tried in order; the first that reads every cell wins, so an ambiguous
-//! `03/04/2024` column is read month-first, as pandas does by default). Its values become
+//! [`CANDIDATES`] and is written back in it as the same text (tried in order; the first that
+//! reads every cell wins, so an ambiguous `03/04/2024` column is read month-first, as pandas
+//! does by default; loose matches such as `1.2.3` or an unpadded `2024-1-5` stay text). Its values become
 //! seconds: since 1970-01-01 00:00 UTC for dates and datetimes (a zoned value is converted to
 //! UTC), since midnight for times. Decoded values are rounded to the format's resolution (a
 //! day, a minute, a second or its fraction) and written in the column's format; zoned values
@@ -97,7 +98,18 @@ impl DatetimeFormat {
                 .into_iter()
                 .max_by_key(|&(o, n)| (n, std::cmp::Reverse(o)))
                 .map_or(0, |(o, _)| o);
-            return Some(f);
+            // Written back as read: a loose match (`1.2.3` as the date 01.02.0003, `2024-1-5`
+            // unpadded) is no datetime column. Zoned values in another offset than the one
+            // they are written in need only parse.
+            let exact = texts.clone().into_iter().all(|t| {
+                let Some((v, offset)) = f.parse_with_offset(t) else {
+                    return false;
+                };
+                offset != f.offset_seconds || f.format(v) == t
+            });
+            if exact {
+                return Some(f);
+            }
         }
         None
     }

@@ -4,6 +4,24 @@
 
 use thiserror::Error;
 
+/// A name or cell as shown in a message: line breaks and other control characters escaped,
+/// so that every message stays one line (a quoted CSV header may hold a newline).
+pub fn one_line(text: &str) -> String {
+    if text.chars().any(char::is_control) {
+        text.chars()
+            .flat_map(|c| {
+                if c.is_control() {
+                    c.escape_default().collect::<Vec<_>>()
+                } else {
+                    vec![c]
+                }
+            })
+            .collect()
+    } else {
+        text.to_string()
+    }
+}
+
 /// Result alias of this crate.
 pub type Result<T> = std::result::Result<T, TabularError>;
 
@@ -51,7 +69,7 @@ pub enum TabularError {
         found: usize,
     },
     /// A field is not valid UTF-8.
-    #[error("{file}: row {row}, column `{column}`: not valid UTF-8{hint}")]
+    #[error("{file}: row {row}, column `{column_}`: not valid UTF-8{hint}", column_ = one_line(.column))]
     NonUtf8 {
         /// The file.
         file: String,
@@ -72,8 +90,7 @@ pub enum TabularError {
     },
     /// A numeric column holds a value that is not finite (`inf`, `1e309`).
     #[error(
-        "{file}: row {row}, column `{column}`: `{value}` is not a finite number; fix the cell, or read it as missing with --missing {value}"
-    )]
+        "{file}: row {row}, column `{column_}`: `{value_}` is not a finite number; fix the cell, or read it as missing with --missing {value_}", column_ = one_line(.column), value_ = one_line(.value))]
     NonFinite {
         /// The file.
         file: String,
@@ -111,7 +128,7 @@ pub enum TabularError {
         message: String,
     },
     /// The requested sheet does not exist.
-    #[error("{file}: no sheet `{sheet}` (sheets: {available})")]
+    #[error("{file}: no sheet `{sheet}` (sheets: {available_})", available_ = one_line(.available))]
     SheetNotFound {
         /// The file.
         file: String,
@@ -129,7 +146,7 @@ pub enum TabularError {
         row: u64,
     },
     /// Two columns share a name.
-    #[error("{file}: column `{column}` appears twice in the header")]
+    #[error("{file}: column `{column_}` appears twice in the header", column_ = one_line(.column))]
     DuplicateColumn {
         /// The file.
         file: String,
@@ -138,8 +155,7 @@ pub enum TabularError {
     },
     /// A value in a column the schema says is numerical does not parse as a finite number.
     #[error(
-        "{file}: row {row}, column `{column}`: `{value}` is not a number, but the schema says the column is numerical"
-    )]
+        "{file}: row {row}, column `{column_}`: `{value_}` is not a number, but the schema says the column is numerical", column_ = one_line(.column), value_ = one_line(.value))]
     NotNumeric {
         /// The file.
         file: String,
@@ -152,8 +168,7 @@ pub enum TabularError {
     },
     /// A value in a datetime column does not read in the column's format.
     #[error(
-        "{file}: row {row}, column `{column}`: `{value}` is not a date/time in the column's format `{pattern}`"
-    )]
+        "{file}: row {row}, column `{column_}`: `{value_}` is not a date/time in the column's format `{pattern}`", column_ = one_line(.column), value_ = one_line(.value))]
     NotDatetime {
         /// The file.
         file: String,
@@ -167,7 +182,7 @@ pub enum TabularError {
         pattern: String,
     },
     /// The target named (by `--target` or a schema) is not a column of the table.
-    #[error("{file}: no column `{column}` to use as the target (columns: {available})")]
+    #[error("{file}: no column `{column_}` to use as the target (columns: {available_})", column_ = one_line(.column), available_ = one_line(.available))]
     UnknownTarget {
         /// The file.
         file: String,
@@ -177,7 +192,7 @@ pub enum TabularError {
         available: String,
     },
     /// A schema names a column the table does not have.
-    #[error("{file}: the schema names column `{column}`, which the table does not have")]
+    #[error("{file}: the schema names column `{column_}`, which the table does not have", column_ = one_line(.column))]
     MissingColumn {
         /// The file (or `table` for an in-memory table).
         file: String,
@@ -199,13 +214,13 @@ pub enum TabularError {
         source: serde_json::Error,
     },
     /// A numerical column has no value at all, so nothing can be fitted to it.
-    #[error("column `{column}`: all values are missing, cannot fit a numerical transform")]
+    #[error("column `{column_}`: all values are missing, cannot fit a numerical transform", column_ = one_line(.column))]
     AllMissing {
         /// The column.
         column: String,
     },
     /// A column's data type does not match what the schema or encoder expects.
-    #[error("column `{column}`: expected {expected} values, found {found}")]
+    #[error("column `{column_}`: expected {expected} values, found {found}", column_ = one_line(.column))]
     KindMismatch {
         /// The column.
         column: String,
@@ -216,8 +231,7 @@ pub enum TabularError {
     },
     /// A category that the encoder did not see when it was fitted.
     #[error(
-        "row {row}, column `{column}`: category `{value}` was not seen when the encoder was fitted"
-    )]
+        "row {row}, column `{column_}`: category `{value_}` was not seen when the encoder was fitted", column_ = one_line(.column), value_ = one_line(.value))]
     UnknownCategory {
         /// 1-based data row of the table.
         row: usize,
@@ -233,7 +247,7 @@ pub enum TabularError {
         message: String,
     },
     /// A matrix entry is NaN where a number is needed.
-    #[error("row {row}, column `{column}`: the matrix holds NaN")]
+    #[error("row {row}, column `{column_}`: the matrix holds NaN", column_ = one_line(.column))]
     NanInMatrix {
         /// 1-based matrix row.
         row: usize,

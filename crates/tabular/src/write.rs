@@ -82,11 +82,9 @@ impl OutputFile {
                 writer: Some(BufWriter::new(Box::new(std::io::stdout()))),
             });
         }
-        let dest = match std::fs::symlink_metadata(path) {
-            Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(path).map_err(err)?,
-            _ => path.to_path_buf(),
-        };
-        if let Ok(m) = std::fs::metadata(&dest) {
+        // `metadata` follows links: `/dev/stdout` -> a pipe or a terminal is written in place
+        // (its link target may not even be a path, like `pipe:[1234]`).
+        if let Ok(m) = std::fs::metadata(path) {
             if m.is_dir() {
                 return Err(err(std::io::Error::other(
                     "is a directory; give a file name",
@@ -95,7 +93,7 @@ impl OutputFile {
             if !m.is_file() {
                 let f = std::fs::OpenOptions::new()
                     .write(true)
-                    .open(&dest)
+                    .open(path)
                     .map_err(err)?;
                 return Ok(Self {
                     name,
@@ -104,6 +102,11 @@ impl OutputFile {
                 });
             }
         }
+        // A link to a regular file: replace the file, keep the link.
+        let dest = match std::fs::symlink_metadata(path) {
+            Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(path).map_err(err)?,
+            _ => path.to_path_buf(),
+        };
         let tmp = temp_path(&dest);
         register_temporary(&tmp);
         let f = File::create(&tmp).map_err(|e| {

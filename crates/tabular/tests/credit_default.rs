@@ -117,3 +117,30 @@ fn credit_default_round_trips_exactly() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The table with its identifier written as text under another name (`client` = `C13126`):
+/// inferred an id from its values alone, so it is neither modelled (5,000 one-hot columns
+/// and an abort for memory before) nor copied.
+#[test]
+fn a_text_identifier_under_any_name_is_an_id() {
+    let Some(path) = data("train.csv") else {
+        return;
+    };
+    let mut raw = read_path(&path, &ReadOptions::default()).unwrap();
+    let j = raw.position("ID").unwrap();
+    raw.header[j] = "client".into();
+    for cell in raw.columns[j].iter_mut().flatten() {
+        *cell = format!("C{cell}");
+    }
+    let schema = Schema::infer(&raw, &InferOptions::default()).unwrap();
+    let c = schema.column("client").unwrap();
+    assert_eq!(c.kind, ColumnKind::Id);
+    let table = schema.apply(&raw).unwrap();
+    let enc = Encoder::fit(&table, &schema, &EncoderOptions::default()).unwrap();
+    assert!(
+        enc.width() < 200,
+        "no one-hot block for the id: {}",
+        enc.width()
+    );
+    assert!(table.column("client").is_none());
+}

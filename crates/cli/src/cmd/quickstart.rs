@@ -26,9 +26,13 @@ pub fn run(a: QuickstartArgs) -> Result<()> {
         None,
         &InferOptions::default(),
     )?;
+    for line in schema.describe() {
+        say(format!("  {line}"));
+    }
     let mut cfg = FitConfig::for_net(net_kind(a.net)).with_seed(a.common.seed);
     cfg.max_seconds = a.max_seconds;
     let model_dir = a.out.join("model");
+    scorediff::model::check_destination(&model_dir)?;
     let bars = !a.common.quiet;
     let fit = FitJob {
         table,

@@ -14,11 +14,15 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 pub fn run(a: SampleArgs) -> Result<()> {
-    let to_stdout = a.out.as_os_str() == "-";
+    // `-`, or a pipe, terminal or device such as /dev/stdout: the summary must not go
+    // into the table's stream.
+    let to_stdout = a.out.as_os_str() == "-"
+        || std::fs::metadata(&a.out).is_ok_and(|m| !m.is_file() && !m.is_dir());
     if to_stdout && a.common.json {
-        return Err(Error::Usage(
-            "--json prints its summary on stdout, where --out - writes the table: give --out a file".into(),
-        ));
+        return Err(Error::Usage(format!(
+            "--json prints its summary on stdout, and --out {} is a stream: give --out a file",
+            a.out.display()
+        )));
     }
     let job = SampleJob {
         model: a.model,
@@ -32,7 +36,7 @@ pub fn run(a: SampleArgs) -> Result<()> {
     let line = format!(
         "wrote {} rows to {} in {:.1} s on {}",
         summary.rows,
-        if to_stdout {
+        if summary.out.as_os_str() == "-" {
             "stdout".into()
         } else {
             summary.out.display().to_string()
