@@ -22,10 +22,10 @@ use std::time::{Duration, Instant};
 
 use rand::{Rng, RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use scorediff::faer::FaerBackend;
-use scorediff::pipeline::{FitConfig, Model, fit, sample};
-use scorediff::tabular::read::csv::read_csv_bytes;
-use scorediff::tabular::{
+use scorediff_synth::faer::FaerBackend;
+use scorediff_synth::pipeline::{FitConfig, Model, fit, sample};
+use scorediff_synth::tabular::read::csv::read_csv_bytes;
+use scorediff_synth::tabular::{
     Encoder, EncoderOptions, InferOptions, ReadOptions, Schema, load_table, write_csv_to,
 };
 
@@ -212,7 +212,7 @@ fn guarded(f: impl FnOnce() -> Result<(), String>) -> Result<(), String> {
 /// The table pipeline on `bytes`: errors are fine (when one line), panics are findings.
 fn fuzz_table(bytes: &[u8]) -> Result<(), String> {
     guarded(|| {
-        let e = |e: scorediff::tabular::TabularError| e.to_string();
+        let e = |e: scorediff_synth::tabular::TabularError| e.to_string();
         let raw = read_csv_bytes("fuzz.csv", bytes, &ReadOptions::default()).map_err(e)?;
         let schema = Schema::infer(&raw, &InferOptions::default()).map_err(e)?;
         let back = Schema::from_json_str("schema.json", &schema.to_json_pretty()).map_err(e)?;

@@ -29,7 +29,7 @@ fn main() -> ExitCode {
     }));
     // Ctrl-C or a kill mid-write: remove what is half written, then stop.
     let _ = ctrlc::set_handler(|| {
-        scorediff::tabular::write::remove_temporaries();
+        scorediff_synth::tabular::write::remove_temporaries();
         eprintln!("scorediff: interrupted; no partial output left behind");
         std::process::exit(130);
     });

@@ -151,7 +151,7 @@ impl EvalBars {
     }
 }
 
-impl scorediff_eval::Progress for EvalBars {
+impl scorediff_synth::eval::Progress for EvalBars {
     fn report(&self, stage: &str, done: usize, total: usize) {
         let Ok(mut cur) = self.current.lock() else {
             return;

@@ -388,49 +388,51 @@ fn sampling_more_than_one_chunk_streams_every_row() {
 fn an_interrupted_sample_leaves_nothing_behind() {
     let dir = tempfile::tempdir().unwrap();
     let model = fitted_model(dir.path());
-    let syn = dir.path().join("w.csv");
-    let child = bin()
-        .args([
-            "sample",
-            model.to_str().unwrap(),
-            "--out",
-            syn.to_str().unwrap(),
-            "--rows",
-            "50000000",
-            "--steps",
-            "1",
-            "--quiet",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let started = std::time::Instant::now();
-    let temp_exists = || {
-        listing(dir.path())
-            .iter()
-            .any(|n| n.starts_with(".w.csv.tmp-"))
-    };
-    while !temp_exists() && started.elapsed().as_secs() < 60 {
-        std::thread::sleep(std::time::Duration::from_millis(50));
+    for signal in ["-INT", "-TERM"] {
+        let syn = dir.path().join("w.csv");
+        let child = bin()
+            .args([
+                "sample",
+                model.to_str().unwrap(),
+                "--out",
+                syn.to_str().unwrap(),
+                "--rows",
+                "50000000",
+                "--steps",
+                "1",
+                "--quiet",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let started = std::time::Instant::now();
+        let temp_exists = || {
+            listing(dir.path())
+                .iter()
+                .any(|n| n.starts_with(".w.csv.tmp-"))
+        };
+        while !temp_exists() && started.elapsed().as_secs() < 60 {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        assert!(temp_exists(), "the temporary file appears while writing");
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let pid = child.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args([signal, &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(130), "{signal}: {}", stderr(&out));
+        let left: Vec<String> = listing(dir.path())
+            .into_iter()
+            .filter(|n| n.contains("w.csv"))
+            .collect();
+        assert!(left.is_empty(), "{signal}: left behind: {left:?}");
     }
-    assert!(temp_exists(), "the temporary file appears while writing");
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    let pid = child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-INT", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
-    let left: Vec<String> = listing(dir.path())
-        .into_iter()
-        .filter(|n| n.contains("w.csv"))
-        .collect();
-    assert!(left.is_empty(), "left behind: {left:?}");
 }
 
 #[test]

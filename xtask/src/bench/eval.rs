@@ -6,10 +6,12 @@ use anyhow::{Context, Result};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
-use scorediff::data::credit_default_dir;
-use scorediff::eval::html::render_html;
-use scorediff::eval::{EvalConfig, NoProgress, evaluate, make_plots};
-use scorediff::tabular::{ColumnData, InferOptions, ReadOptions, Table, load_table, load_typed};
+use scorediff_synth::data::credit_default_dir;
+use scorediff_synth::eval::html::render_html;
+use scorediff_synth::eval::{EvalConfig, NoProgress, evaluate, make_plots};
+use scorediff_synth::tabular::{
+    ColumnData, InferOptions, ReadOptions, Table, load_table, load_typed,
+};
 use std::time::Instant;
 
 /// Prints seconds per metric and in total; skips (with a message) without the data.

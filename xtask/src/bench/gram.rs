@@ -2,8 +2,8 @@
 //! included), `N x N` for `N` inputs of dimension `d = 24`.
 
 use anyhow::Result;
-use scorediff::backend::Backend;
-use scorediff::ntk::bench_gram;
+use scorediff_synth::backend::Backend;
+use scorediff_synth::ntk::bench_gram;
 
 /// Prints the NTK Gram throughput of `be` for `n` inputs.
 pub fn section<B: Backend>(be: &B, n: usize) -> Result<()> {

@@ -3,8 +3,8 @@
 //! Adam steps through `scorediff_train::Trainer`.
 
 use anyhow::Result;
-use scorediff::backend::Backend;
-use scorediff::train::bench::{NetSpec, training_throughput};
+use scorediff_synth::backend::Backend;
+use scorediff_synth::train::bench::{NetSpec, training_throughput};
 
 /// Prints rows/s of both reference networks on `be`, over `steps` optimizer steps.
 pub fn section<B: Backend>(be: &B, steps: u64) -> Result<()> {

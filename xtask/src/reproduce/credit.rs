@@ -12,13 +12,12 @@
 
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use scorediff::data::credit_default_dir;
-use scorediff::eval::{EvalConfig, NoProgress, Report, evaluate};
-use scorediff::faer::FaerBackend;
-use scorediff::pipeline::{FitConfig, NetKind, fit, sample};
-use scorediff::tabular::{
-    ColumnKind, InferOptions, ReadOptions, Schema, Table, load_table, load_typed,
-};
+use scorediff_synth::data::credit_default_dir;
+use scorediff_synth::eval::{EvalConfig, NoProgress, Report, evaluate};
+use scorediff_synth::evaluate::protocol;
+use scorediff_synth::faer::FaerBackend;
+use scorediff_synth::pipeline::{FitConfig, NetKind, fit, sample};
+use scorediff_synth::tabular::{InferOptions, ReadOptions, Schema, Table, load_table, load_typed};
 use serde_json::{Value, json};
 use std::fmt::Write as _;
 use std::ops::ControlFlow;
@@ -243,19 +242,11 @@ fn net_name(net: NetKind) -> &'static str {
     }
 }
 
-/// The benchmark protocol (DESIGN.md §3) for this schema.
+/// The benchmark protocol (DESIGN.md §3) for this schema, with the real-data MLE reference
+/// when asked.
 fn eval_config(schema: &Schema, seed: u64, real_reference: bool) -> Result<EvalConfig, String> {
-    let target = schema
-        .target
-        .clone()
-        .ok_or("the training table has no target column")?;
-    let binary = schema
-        .column(&target)
-        .is_some_and(|c| c.kind == ColumnKind::Categorical && c.categories.len() == 2);
-    let mut cfg = EvalConfig::new(target);
-    cfg.seed = seed;
-    cfg.mle = binary;
-    cfg.mle_real_reference = binary && real_reference;
+    let mut cfg = protocol(schema, seed).map_err(|e| e.to_string())?;
+    cfg.mle_real_reference &= real_reference;
     Ok(cfg)
 }
 

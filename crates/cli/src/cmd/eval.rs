@@ -3,9 +3,10 @@
 use super::{infer_options, print_json, read_options, user_schema};
 use crate::args::EvalArgs;
 use crate::progress::EvalBars;
-use scorediff::eval::{EvalConfig, evaluate, make_plots, write_report};
-use scorediff::tabular::{ColumnKind, Schema, Table, read_path};
-use scorediff::{Error, Result};
+use scorediff_synth::Result;
+use scorediff_synth::eval::{evaluate, make_plots, write_report};
+use scorediff_synth::evaluate::protocol;
+use scorediff_synth::tabular::{Schema, Table, read_path};
 use std::path::Path;
 
 pub fn run(a: EvalArgs) -> Result<()> {
@@ -25,7 +26,7 @@ pub fn run(a: EvalArgs) -> Result<()> {
         Some(p) => Some(load(p)?),
         None => test.clone(),
     };
-    let cfg = eval_config(&schema, a.common.seed)?;
+    let cfg = protocol(&schema, a.common.seed)?;
     let bars = EvalBars::new(!a.common.quiet);
     let report = evaluate(&real, test.as_ref(), &syn, holdout.as_ref(), &cfg, &bars)?;
     bars.finish();
@@ -46,19 +47,4 @@ pub fn run(a: EvalArgs) -> Result<()> {
         println!("{}", report.summary());
         Ok(())
     }
-}
-
-/// The benchmark protocol for this schema: the MLE test needs a binary categorical target.
-pub fn eval_config(schema: &Schema, seed: u64) -> Result<EvalConfig> {
-    let target = schema.target.clone().ok_or_else(|| {
-        Error::Usage("the table has no target column: name one with --target".into())
-    })?;
-    let mut cfg = EvalConfig::new(target.clone());
-    cfg.seed = seed;
-    let binary = schema
-        .column(&target)
-        .is_some_and(|c| c.kind == ColumnKind::Categorical && c.categories.len() == 2);
-    cfg.mle = binary;
-    cfg.mle_real_reference = binary;
-    Ok(cfg)
 }

@@ -1,14 +1,15 @@
 //! `scorediff fit`: train a model on a table and write its directory.
 
-use super::backend::{OnBackend, dispatch};
+use super::dispatch;
 use super::{infer_options, print_json, read_options, user_schema};
 use crate::args::{FitArgs, NetChoice};
 use crate::progress::Bar;
-use scorediff::backend::Backend;
-use scorediff::model::check_destination;
-use scorediff::pipeline::{FitConfig, Model, NetKind, fit};
-use scorediff::tabular::{Schema, Table, load_table};
-use scorediff::{Error, Result, net::ScoreNet};
+use scorediff_synth::backend::Backend;
+use scorediff_synth::device::OnBackend;
+use scorediff_synth::model::check_destination;
+use scorediff_synth::pipeline::{FitConfig, Model, NetKind, fit};
+use scorediff_synth::tabular::{Schema, Table, load_table};
+use scorediff_synth::{Error, Result, net::ScoreNet};
 use serde::Serialize;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
@@ -175,7 +176,7 @@ impl OnBackend for FitJob {
         let bar = Bar::new(self.bars, "training", self.cfg.train.max_steps);
         let columns = self.schema.describe();
         let warnings = self.schema.warnings();
-        let mut progress = |p: &scorediff::train::Progress| {
+        let mut progress = |p: &scorediff_synth::train::Progress| {
             let msg = format!("loss {:.4} {:.0} rows/s", p.loss, p.rows_per_sec);
             bar.update(p.step, p.max_steps, msg);
             ControlFlow::Continue(())
@@ -201,8 +202,8 @@ impl OnBackend for FitJob {
     }
 }
 
-fn stop_reason(r: scorediff::train::StopReason) -> &'static str {
-    use scorediff::train::StopReason;
+fn stop_reason(r: scorediff_synth::train::StopReason) -> &'static str {
+    use scorediff_synth::train::StopReason;
     match r {
         StopReason::MaxSteps => "the step limit",
         StopReason::ValidationPlateau => "the validation loss (best weights kept)",

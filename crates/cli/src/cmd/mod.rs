@@ -1,15 +1,28 @@
 //! The subcommands.
 
-mod backend;
 mod eval;
 mod fit;
 mod quickstart;
 mod sample;
 mod schema;
 
-use crate::args::{Cli, Command, ReadArgs};
-use scorediff::tabular::{InferOptions, ReadOptions, Schema, TargetChoice};
-use scorediff::{Error, Result};
+use crate::args::{BackendChoice, Cli, Command, ReadArgs};
+use scorediff_synth::device::{BackendKind, OnBackend, run_on};
+use scorediff_synth::tabular::{InferOptions, ReadOptions, Schema, TargetChoice};
+use scorediff_synth::{Error, Result};
+
+/// The library's backend kind for the user's choice.
+pub fn backend_kind(choice: BackendChoice) -> BackendKind {
+    match choice {
+        BackendChoice::Cpu => BackendKind::Cpu,
+        BackendChoice::Wgpu => BackendKind::Wgpu,
+    }
+}
+
+/// Runs `job` on the backend the user chose.
+pub fn dispatch<J: OnBackend>(choice: BackendChoice, job: J) -> Result<J::Output> {
+    run_on(backend_kind(choice), job)
+}
 
 /// Runs one command.
 pub fn run(cli: Cli) -> Result<()> {

@@ -1,14 +1,14 @@
 //! `scorediff quickstart`: the README's main job. Fits the default table, writes a synthetic
 //! copy and evaluates it.
 
-use super::backend::dispatch;
+use super::dispatch;
 use super::fit::{FitJob, net_kind};
 use super::sample::SampleJob;
 use crate::args::{BackendChoice, Common, Dataset, EvalArgs, QuickstartArgs, ReadArgs};
-use scorediff::data::{credit_default_dir, wine_quality};
-use scorediff::pipeline::FitConfig;
-use scorediff::tabular::{InferOptions, ReadOptions, load_table, split_table, write_csv};
-use scorediff::{Error, Result};
+use scorediff_synth::data::{credit_default_dir, wine_quality};
+use scorediff_synth::pipeline::FitConfig;
+use scorediff_synth::tabular::{InferOptions, ReadOptions, load_table, split_table, write_csv};
+use scorediff_synth::{Error, Result};
 use std::path::{Path, PathBuf};
 
 pub fn run(a: QuickstartArgs) -> Result<()> {
@@ -32,7 +32,7 @@ pub fn run(a: QuickstartArgs) -> Result<()> {
     let mut cfg = FitConfig::for_net(net_kind(a.net)).with_seed(a.common.seed);
     cfg.max_seconds = a.max_seconds;
     let model_dir = a.out.join("model");
-    scorediff::model::check_destination(&model_dir)?;
+    scorediff_synth::model::check_destination(&model_dir)?;
     let bars = !a.common.quiet;
     let fit = FitJob {
         table,

@@ -1,14 +1,15 @@
 //! `scorediff sample`: synthetic rows from a model directory.
 
-use super::backend::{OnBackend, dispatch};
+use super::dispatch;
 use super::print_json;
 use crate::args::SampleArgs;
 use crate::progress::Bar;
-use scorediff::backend::Backend;
-use scorediff::pipeline::{Model, sample_chunks};
-use scorediff::tabular::Table;
-use scorediff::tabular::write::CsvWriter;
-use scorediff::{Error, Result};
+use scorediff_synth::backend::Backend;
+use scorediff_synth::device::OnBackend;
+use scorediff_synth::pipeline::{Model, sample_chunks};
+use scorediff_synth::tabular::Table;
+use scorediff_synth::tabular::write::CsvWriter;
+use scorediff_synth::{Error, Result};
 use serde::Serialize;
 use std::path::PathBuf;
 use std::time::Instant;

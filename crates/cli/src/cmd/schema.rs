@@ -2,8 +2,8 @@
 
 use super::{infer_options, read_options, user_schema};
 use crate::args::SchemaArgs;
-use scorediff::Result;
-use scorediff::tabular::{Schema, read_path};
+use scorediff_synth::Result;
+use scorediff_synth::tabular::{Schema, read_path};
 
 pub fn run(a: SchemaArgs) -> Result<()> {
     let raw = read_path(&a.table, &read_options(&a.read)?)?;

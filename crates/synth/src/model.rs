@@ -19,7 +19,7 @@
 //! columns, the schema's modelled columns must be the encoder's, the network's input width
 //! the encoder's width, and every tensor must have its parameter's shape.
 
-use crate::pipeline::{FitConfig, Model, model_err};
+use crate::pipeline::{FitConfig, Model};
 use crate::{Error, Result};
 use safetensors::tensor::TensorView;
 use safetensors::{Dtype, SafeTensors};
@@ -154,7 +154,8 @@ impl<B: Backend> Model<B> {
             n_train_rows: self.n_train_rows,
             report: self.report.clone(),
         };
-        let json = serde_json::to_string_pretty(&meta).map_err(model_err)?;
+        // Plain data with string keys: serialising cannot fail.
+        let json = serde_json::to_string_pretty(&meta).unwrap_or_default();
         std::fs::write(staging.join(META), json).map_err(|e| Error::io(staging.join(META), e))?;
         self.schema.save(staging.join(SCHEMA))?;
         self.encoder.save(staging.join(ENCODER))?;
@@ -187,7 +188,7 @@ impl<B: Backend> Model<B> {
         let weights =
             std::fs::read(dir.join(WEIGHTS)).map_err(|e| Error::io(dir.join(WEIGHTS), e))?;
         check_parameter_count(dir, &meta, &weights)?;
-        let net = meta.net.build(be).map_err(model_err)?;
+        let net = meta.net.build(be)?;
         let mut net = meta
             .config
             .wrap(net, encoder.width(), &encoder.categorical_blocks());
@@ -219,8 +220,15 @@ fn write_weights<B: Backend, N: ScoreNet<B>>(be: &B, net: &N, path: &Path) -> Re
             TensorView::new(Dtype::F32, vec![*r, *c], bytes).map(|v| (name.clone(), v))
         })
         .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(model_err)?;
-    safetensors::serialize_to_file(views, None, path).map_err(model_err)
+        .map_err(|e| safetensors_err(path, e))?;
+    safetensors::serialize_to_file(views, None, path).map_err(|e| safetensors_err(path, e))
+}
+
+fn safetensors_err(path: &Path, e: safetensors::SafeTensorError) -> Error {
+    Error::Model {
+        path: path.display().to_string(),
+        detail: e.to_string(),
+    }
 }
 
 fn read_weights<B: Backend, N: ScoreNet<B>>(

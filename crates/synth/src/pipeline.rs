@@ -1,5 +1,5 @@
 //! The end-to-end pipeline: table -> encoder -> matrix -> training -> sampler -> decoder ->
-//! table (DESIGN.md §2), shared by the binary and `cargo xtask reproduce`.
+//! table (DESIGN.md §2), shared by the binary, `cargo xtask reproduce` and the bindings.
 //!
 //! [`FitConfig::default`] is the theory-guided recipe (docs/recipe.md): the paper's
 //! Ornstein-Uhlenbeck process, the parametric score form `s = (alpha_t f - x) / h_t`,
@@ -199,7 +199,7 @@ impl FitConfig {
     /// Checks every setting before any work: the training settings, the network's sizes,
     /// the validation share, the time budget and the sampler (steps, grid, time range).
     pub fn validate(&self) -> Result<()> {
-        self.train.validate().map_err(model_err)?;
+        self.train.validate()?;
         let bad = |m: String| Err(Error::Usage(format!("fit configuration: {m}")));
         if self.mlp_width == 0 || self.mlp_depth == 0 || self.two_layer_width == 0 {
             return bad("network widths and depth must be at least 1".into());
@@ -289,14 +289,10 @@ pub fn fit<B: Backend>(
     let x = encoder.encode(table)?;
     let blocks = encoder.categorical_blocks();
     let (train, val) = split_validation(&x, &blocks, cfg)?;
-    let net = cfg
-        .net_config(x.cols, &blocks)
-        .build(be)
-        .map_err(model_err)?;
+    let net = cfg.net_config(x.cols, &blocks).build(be)?;
     let net = cfg.wrap(net, x.cols, &blocks);
-    let mut trainer = Trainer::new(be.clone(), net, cfg.train.clone())
-        .map_err(model_err)?
-        .with_early_stop(early_stop(cfg.stop));
+    let mut trainer =
+        Trainer::new(be.clone(), net, cfg.train.clone())?.with_early_stop(early_stop(cfg.stop));
     let started = Instant::now();
     let budget = cfg.max_seconds;
     let mut on_step = |p: &scorediff_train::Progress| {
@@ -305,9 +301,7 @@ pub fn fit<B: Backend>(
         }
         progress(p)
     };
-    let report = trainer
-        .fit(&train, val.as_ref(), &mut on_step)
-        .map_err(model_err)?;
+    let report = trainer.fit(&train, val.as_ref(), &mut on_step)?;
     Ok(Model {
         schema: schema.clone(),
         encoder,
@@ -351,9 +345,8 @@ fn split_validation(
         for &i in rows {
             data.extend_from_slice(x.row(i));
         }
-        Dataset::new(data, rows.len(), x.cols)
-            .and_then(|d| d.with_blocks(col_blocks.clone()))
-            .map_err(model_err)
+        Ok(Dataset::new(data, rows.len(), x.cols)
+            .and_then(|d| d.with_blocks(col_blocks.clone()))?)
     };
     let n_val = (x.rows as f64 * cfg.validation_fraction).round() as usize;
     if n_val == 0 {
@@ -418,8 +411,7 @@ pub fn sample_chunks<B: Backend>(
             sampler,
             &mut rng,
             &mut on_step,
-        )
-        .map_err(model_err)?;
+        )?;
         let m = Matrix::new(rows, d, be.to_host(&x)?)?;
         drop(x);
         // Categorical blocks hold the denoiser's class probabilities: draw from them.
@@ -461,11 +453,6 @@ impl<B: Backend> Denoiser<B> for NetRef<'_, B> {
             .predict(be, x, t)
             .map_err(|e| ProcessError::Model(Box::new(e)))
     }
-}
-
-/// The error of a model-side crate as a facade error.
-pub(crate) fn model_err(e: impl std::fmt::Display) -> Error {
-    Error::Usage(e.to_string())
 }
 
 impl<B: Backend> Model<B> {

@@ -1,8 +1,8 @@
-//! The facade's error: every crate's error, each printed as one line.
+//! The library's error: every crate's error, typed, each printed as one line.
 
 use thiserror::Error;
 
-/// Result alias of the facade.
+/// Result alias of the library.
 pub type Result<T> = std::result::Result<T, Error>;
 
 /// What can go wrong in the pipeline or the command-line tool.
@@ -17,6 +17,15 @@ pub enum Error {
     /// A backend operation.
     #[error("backend: {0}")]
     Backend(#[from] scorediff_backend::BackendError),
+    /// Training (an invalid training setting, or a failure during the run).
+    #[error(transparent)]
+    Train(#[from] scorediff_train::TrainError),
+    /// Building or running a score network.
+    #[error(transparent)]
+    Net(#[from] scorediff_net::NetError),
+    /// The forward process or the sampler.
+    #[error(transparent)]
+    Process(#[from] scorediff_process::ProcessError),
     /// A file operation outside the table readers and writers.
     #[error("{path}: {source}")]
     Io {
