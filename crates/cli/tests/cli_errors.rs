@@ -2,24 +2,10 @@
 //! naming the file (and the row and column where there is one), exit code 2, no panic, and
 //! no output left behind; awkward but valid files work.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_scorediff"));
-    c.env("XDG_RUNTIME_DIR", std::env::temp_dir());
-    c
-}
-
-fn run(args: &[&str]) -> Output {
-    bin().args(args).output().expect("the binary runs")
-}
-
-fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, bytes).unwrap();
-    p
-}
+use common::{fit_with, run, write};
+use std::path::Path;
 
 /// Fits on `file` and asserts the failure contract; returns stderr's one line.
 fn fit_fails(dir: &Path, file: &Path) -> String {
@@ -307,15 +293,9 @@ fn fit_configuration_round_trips_and_bad_files_are_named() {
     let data = write(dir.path(), "ok.csv", rows(40).as_bytes());
     let model = dir.path().join("model");
     let args = |extra: &[&str]| {
-        let mut a = vec![
-            "fit",
-            data.to_str().unwrap(),
-            "--model",
-            model.to_str().unwrap(),
-            "--quiet",
-        ];
+        let mut a = vec!["--quiet"];
         a.extend_from_slice(extra);
-        run(&a)
+        fit_with(&data, &model, &a)
     };
     let printed = args(&["--print-config"]);
     assert!(printed.status.success());

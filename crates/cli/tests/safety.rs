@@ -2,46 +2,15 @@
 //! one test per case of docs/reliability.md that needs the binary (the table-side cases are
 //! in scorediff-tabular's tests/awkward.rs).
 
+mod common;
+
+use common::{assert_refused, bin, fit_with, run, run_in, stderr, write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_scorediff"));
-    c.env("XDG_RUNTIME_DIR", std::env::temp_dir());
-    c.env_remove("SCOREDIFF_PROGRESS_SECONDS");
-    c
-}
-
-fn run_in(dir: Option<&Path>, args: &[&str]) -> Output {
-    let mut c = bin();
-    if let Some(d) = dir {
-        c.current_dir(d);
-    }
-    c.args(args).output().expect("the binary runs")
-}
-
-fn run(args: &[&str]) -> Output {
-    run_in(None, args)
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// Exit code 2 with one line on stderr containing every `needle`.
-fn assert_refused(o: &Output, needles: &[&str]) {
-    let e = stderr(o);
-    assert_eq!(o.status.code(), Some(2), "exit code; stderr: {e}");
-    assert_eq!(e.trim_end().lines().count(), 1, "one line: {e}");
-    for n in needles {
-        assert!(e.contains(n), "`{n}` in: {e}");
-    }
-}
-
-fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::write(&p, bytes).unwrap();
-    p
+/// `sample MODEL --out OUT --rows ROWS --quiet`.
+fn sample_to(model: &str, out: &str, rows: &str) -> Output {
+    run(&["sample", model, "--out", out, "--rows", rows, "--quiet"])
 }
 
 /// A table with a string id, a continuous column of 3 decimals, an integer and a category.
@@ -75,17 +44,9 @@ fn tiny_config(dir: &Path) -> PathBuf {
 
 fn fit(dir: &Path, data: &Path, model: &Path, extra: &[&str]) -> Output {
     let cfg = tiny_config(dir);
-    let mut args = vec![
-        "fit",
-        data.to_str().unwrap(),
-        "--model",
-        model.to_str().unwrap(),
-        "--config",
-        cfg.to_str().unwrap(),
-        "--quiet",
-    ];
+    let mut args = vec!["--config", cfg.to_str().unwrap(), "--quiet"];
     args.extend_from_slice(extra);
-    run(&args)
+    fit_with(data, model, &args)
 }
 
 fn fitted_model(dir: &Path) -> PathBuf {
@@ -235,15 +196,7 @@ fn sample_writes_fresh_ids_never_real_ones() {
         .map(|l| l.split(',').next().unwrap().to_string())
         .collect();
     let syn = dir.path().join("syn.csv");
-    let out = run(&[
-        "sample",
-        model.to_str().unwrap(),
-        "--out",
-        syn.to_str().unwrap(),
-        "--rows",
-        "200",
-        "--quiet",
-    ]);
+    let out = sample_to(model.to_str().unwrap(), syn.to_str().unwrap(), "200");
     assert!(out.status.success(), "{}", stderr(&out));
     let ids: Vec<String> = std::fs::read_to_string(&syn)
         .unwrap()
@@ -281,15 +234,7 @@ fn outputs_to_stdout_symlinks_and_pipes_are_written_in_place() {
     assert_eq!(text.lines().count(), 8, "{text}");
     assert!(!dir.path().join("-").exists(), "no file named `-`");
     // `/dev/stdout` (a link to the pipe the test reads) is written into, never replaced.
-    let out = run(&[
-        "sample",
-        m,
-        "--out",
-        "/dev/stdout",
-        "--rows",
-        "6",
-        "--quiet",
-    ]);
+    let out = sample_to(m, "/dev/stdout", "6");
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 7);
     assert!(
@@ -302,15 +247,7 @@ fn outputs_to_stdout_symlinks_and_pipes_are_written_in_place() {
     let target = write(dir.path(), "real.csv", b"old");
     let link = dir.path().join("link.csv");
     std::os::unix::fs::symlink(&target, &link).unwrap();
-    let out = run(&[
-        "sample",
-        m,
-        "--out",
-        link.to_str().unwrap(),
-        "--rows",
-        "5",
-        "--quiet",
-    ]);
+    let out = sample_to(m, link.to_str().unwrap(), "5");
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(
         std::fs::symlink_metadata(&link)
@@ -332,15 +269,7 @@ fn outputs_to_stdout_symlinks_and_pipes_are_written_in_place() {
         let fifo = fifo.clone();
         std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
     };
-    let out = run(&[
-        "sample",
-        m,
-        "--out",
-        fifo.to_str().unwrap(),
-        "--rows",
-        "4",
-        "--quiet",
-    ]);
+    let out = sample_to(m, fifo.to_str().unwrap(), "4");
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(reader.join().unwrap().lines().count(), 5);
     use std::os::unix::fs::FileTypeExt;
