@@ -6,6 +6,7 @@ use scorediff_process::{ForwardProcess, ProcessConfig, TimeSampler};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, TrainError};
+use crate::precondition::marginal_variance;
 
 /// The optimizer. Both minimise the objective of DESIGN.md §1,
 /// `L = 1/(2B) sum_j ||f(x_tj, t_j) - x_0j||^2` over a batch of `B` records.
@@ -184,8 +185,7 @@ impl LossWeighting {
             Self::Plain => 1.0,
             Self::UnitTarget { sigma_data } => {
                 let (alpha, h) = (process.alpha(t), process.h(t));
-                let s2 = sigma_data * sigma_data;
-                (alpha * alpha * s2 + h) / (h * s2)
+                marginal_variance(alpha, h, sigma_data) / (h * (sigma_data * sigma_data))
             }
         }
     }

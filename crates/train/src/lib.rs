@@ -43,7 +43,7 @@ pub use config::{
 pub use data::Dataset;
 pub use denoiser::NetDenoiser;
 pub use error::{Result, TrainError};
-pub use precondition::{PreconditionConfig, Preconditioned};
+pub use precondition::{PreconditionConfig, Preconditioned, marginal_variance};
 pub use stop::{EarlyStop, StopInfo, StopReason, StoppingRule, TheoryStop};
 pub use theory::{
     KernelSource, NormBound, TheoryError, TheoryPlan, TheoryResult, TheoryRun, TheoryStopConfig,

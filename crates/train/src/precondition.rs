@@ -25,6 +25,13 @@ use scorediff_net::{Forward, NetConfig, NetError, Param, ScoreNet};
 use scorediff_process::{ForwardProcess, ProcessConfig};
 use serde::{Deserialize, Serialize};
 
+/// `v_t = alpha_t^2 sigma_d^2 + h_t`: the per-coordinate variance of `X_t` for data of
+/// variance `sigma_d^2` (DESIGN.md §1, the preconditioned denoiser). It sets the
+/// preconditioner's scales and the unit-target loss weight `w(t) = v_t / (h_t sigma_d^2)`.
+pub fn marginal_variance(alpha_t: f64, h_t: f64, sigma_data: f64) -> f64 {
+    alpha_t * alpha_t * (sigma_data * sigma_data) + h_t
+}
+
 /// Settings of the preconditioning.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct PreconditionConfig {
@@ -80,14 +87,15 @@ impl<N> Preconditioned<N> {
         self.config
     }
 
-    /// `(c_in, c_skip, c_out)` at time `t` (see the module documentation).
+    /// `(c_in, c_skip, c_out)` at time `t` (see the module documentation; `v_t` is
+    /// [`marginal_variance`]).
     pub fn coefficients(&self, t: f64) -> (f64, f64, f64) {
         let Some(cfg) = self.config else {
             return (1.0, 0.0, 1.0);
         };
         let (alpha, h) = (self.process.alpha(t), self.process.h(t));
         let s2 = cfg.sigma_data * cfg.sigma_data;
-        let v = alpha * alpha * s2 + h;
+        let v = marginal_variance(alpha, h, cfg.sigma_data);
         (
             1.0 / v.sqrt(),
             alpha * s2 / v,

@@ -423,8 +423,7 @@ impl<B: Backend, N: ScoreNet<B>> Trainer<B, N> {
             let fwd = self.net.forward(&self.be, xtc.get(x_t), tc.get(t))?;
             let diff = self.be.sub(&fwd.output, x0c.get(x0))?;
             let weights = self.loss_weights(tc.get(t))?;
-            let sq = self.weighted(self.be.unary(Unary::Square, &diff)?, weights.as_ref())?;
-            loss += 0.5 * inv_b * self.be.sum(&sq)?;
+            loss += 0.5 * inv_b * self.weighted_square_sum(&diff, weights.as_ref())?;
             // dL/df = w(t) (f - x_0) / B.
             let g = self.weighted(self.be.scale(&diff, inv_b as f32)?, weights.as_ref())?;
             let grads = self.net.backward(&self.be, &fwd, &g)?;
@@ -449,8 +448,7 @@ impl<B: Backend, N: ScoreNet<B>> Trainer<B, N> {
             let f = self.net.predict(&self.be, xtc.get(x_t), tc.get(t))?;
             let diff = self.be.sub(&f, x0c.get(x0))?;
             let weights = self.loss_weights(tc.get(t))?;
-            let sq = self.weighted(self.be.unary(Unary::Square, &diff)?, weights.as_ref())?;
-            loss += self.be.sum(&sq)?;
+            loss += self.weighted_square_sum(&diff, weights.as_ref())?;
         }
         Ok(0.5 * loss / rows.max(1) as f64)
     }
@@ -473,6 +471,14 @@ impl<B: Backend, N: ScoreNet<B>> Trainer<B, N> {
             })
             .collect();
         Ok(Some(self.be.from_host(w.len(), 1, &w)?))
+    }
+
+    /// `sum_j w_j ||f_j - x0_j||^2` of the difference rows `diff = f - x0`: the sum in the
+    /// weighted regression loss `L_w = 1/(2N) sum_j w(t_j) ||f(x_tj, t_j) - x0_j||^2`
+    /// (DESIGN.md §1, time weighting), shared by training and validation.
+    fn weighted_square_sum(&self, diff: &B::Matrix, weights: Option<&B::Matrix>) -> Result<f64> {
+        let sq = self.weighted(self.be.unary(Unary::Square, diff)?, weights)?;
+        Ok(self.be.sum(&sq)?)
     }
 
     /// `m` with row `j` multiplied by `w_j` (unchanged without weights).
