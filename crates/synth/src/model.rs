@@ -21,12 +21,11 @@
 
 use crate::pipeline::{FitConfig, Model};
 use crate::{Error, Result};
-use safetensors::tensor::TensorView;
-use safetensors::{Dtype, SafeTensors};
+use safetensors::SafeTensors;
 use scorediff_backend::{Backend, DeviceMatrix};
 use scorediff_net::{NetConfig, ScoreNet};
 use scorediff_tabular::{Encoder, Schema};
-use scorediff_train::TrainReport;
+use scorediff_train::{TrainReport, tensors};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -205,29 +204,19 @@ impl<B: Backend> Model<B> {
 }
 
 fn write_weights<B: Backend, N: ScoreNet<B>>(be: &B, net: &N, path: &Path) -> Result<()> {
-    let mut host = Vec::new();
-    for p in net.params() {
-        let bytes: Vec<u8> = be
-            .to_host(&p.value)?
-            .iter()
-            .flat_map(|v| v.to_le_bytes())
-            .collect();
-        host.push((p.name.clone(), p.value.shape(), bytes));
-    }
-    let views = host
+    let tensors: Vec<(String, &B::Matrix)> = net
+        .params()
         .iter()
-        .map(|(name, (r, c), bytes)| {
-            TensorView::new(Dtype::F32, vec![*r, *c], bytes).map(|v| (name.clone(), v))
-        })
-        .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(|e| safetensors_err(path, e))?;
-    safetensors::serialize_to_file(views, None, path).map_err(|e| safetensors_err(path, e))
+        .map(|p| (p.name.clone(), &p.value))
+        .collect();
+    let bytes = tensors::to_bytes(be, &tensors, None).map_err(|e| model_error(path, e))?;
+    std::fs::write(path, bytes).map_err(|e| Error::io(path, e))
 }
 
-fn safetensors_err(path: &Path, e: safetensors::SafeTensorError) -> Error {
+fn model_error(path: &Path, detail: impl std::fmt::Display) -> Error {
     Error::Model {
         path: path.display().to_string(),
-        detail: e.to_string(),
+        detail: detail.to_string(),
     }
 }
 
@@ -237,28 +226,10 @@ fn read_weights<B: Backend, N: ScoreNet<B>>(
     path: &Path,
     bytes: &[u8],
 ) -> Result<()> {
-    let bad = |detail: String| Error::Model {
-        path: path.display().to_string(),
-        detail,
-    };
-    let tensors = SafeTensors::deserialize(bytes).map_err(|e| bad(e.to_string()))?;
+    let st = SafeTensors::deserialize(bytes).map_err(|e| model_error(path, e))?;
     for p in net.params_mut() {
-        let (rows, cols) = p.value.shape();
-        let t = tensors
-            .tensor(&p.name)
-            .map_err(|e| bad(format!("tensor `{}`: {e}", p.name)))?;
-        if t.dtype() != Dtype::F32 || t.shape() != [rows, cols] {
-            return Err(bad(format!(
-                "tensor `{}` is not f32 of shape [{rows}, {cols}]",
-                p.name
-            )));
-        }
-        let values: Vec<f32> = t
-            .data()
-            .chunks_exact(4)
-            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect();
-        p.value = be.from_host(rows, cols, &values)?;
+        p.value =
+            tensors::matrix(be, &st, &p.name, p.value.shape()).map_err(|e| model_error(path, e))?;
     }
     Ok(())
 }
@@ -312,15 +283,8 @@ fn check_consistent(
 /// that a damaged `model.json` (a width of 10^9) is an error before anything is allocated.
 fn check_parameter_count(dir: &Path, meta: &ModelMeta, weights: &[u8]) -> Result<()> {
     let path = dir.join(WEIGHTS);
-    let tensors = SafeTensors::deserialize(weights).map_err(|e| Error::Model {
-        path: path.display().to_string(),
-        detail: e.to_string(),
-    })?;
-    let stored: u128 = tensors
-        .tensors()
-        .iter()
-        .map(|(_, t)| t.shape().iter().map(|&n| n as u128).product::<u128>())
-        .sum();
+    let st = SafeTensors::deserialize(weights).map_err(|e| model_error(&path, e))?;
+    let stored = tensors::element_count(&st);
     let wanted = meta.net.n_params();
     if wanted != Some(stored) {
         return Err(Error::Model {

@@ -17,8 +17,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use safetensors::tensor::TensorView;
-use safetensors::{Dtype, SafeTensors};
+use safetensors::SafeTensors;
 use scorediff_backend::{Backend, DeviceMatrix};
 use scorediff_net::{AnyNet, NetConfig, ScoreNet};
 use scorediff_process::ProcessConfig;
@@ -129,46 +128,28 @@ impl<B: Backend, N: ScoreNet<B>> Trainer<B, N> {
     /// Writes a checkpoint of the current state into `dir` (created if needed).
     pub fn save_checkpoint(&self, dir: &Path) -> Result<()> {
         std::fs::create_dir_all(dir).map_err(|e| TrainError::io(dir, e))?;
-        let mut tensors: Vec<(String, (usize, usize), Vec<u8>)> = Vec::new();
-        let mut push = |name: String, m: &B::Matrix| -> Result<()> {
-            let bytes = self
-                .be
-                .to_host(m)?
-                .iter()
-                .flat_map(|v| v.to_le_bytes())
-                .collect();
-            tensors.push((name, m.shape(), bytes));
-            Ok(())
-        };
+        let mut tensors: Vec<(String, &B::Matrix)> = Vec::new();
         for (i, p) in self.net.params().iter().enumerate() {
             let ema = self.ema.as_ref().and_then(|e| e[i].as_ref());
-            push(format!("model.{}", p.name), ema.unwrap_or(&p.value))?;
+            tensors.push((format!("model.{}", p.name), ema.unwrap_or(&p.value)));
             if ema.is_some() {
-                push(format!("param.{}", p.name), &p.value)?;
+                tensors.push((format!("param.{}", p.name), &p.value));
             }
             if let (Some(m), Some(v)) = (&self.opt.m[i], &self.opt.v[i]) {
-                push(format!("adam.m.{}", p.name), m)?;
-                push(format!("adam.v.{}", p.name), v)?;
+                tensors.push((format!("adam.m.{}", p.name), m));
+                tensors.push((format!("adam.v.{}", p.name), v));
             }
             if let Some(b) = self.best.as_ref().and_then(|b| b[i].as_ref()) {
-                push(format!("best.{}", p.name), b)?;
+                tensors.push((format!("best.{}", p.name), b));
             }
         }
-        let views = tensors
-            .iter()
-            .map(|(name, (r, c), bytes)| {
-                TensorView::new(Dtype::F32, vec![*r, *c], bytes)
-                    .map(|v| (name.clone(), v))
-                    .map_err(|e| TrainError::Checkpoint(e.to_string()))
-            })
-            .collect::<Result<Vec<_>>>()?;
         let info = HashMap::from([
             ("format".to_string(), "scorediff".to_string()),
             ("format_version".to_string(), FORMAT_VERSION.to_string()),
             ("step".to_string(), self.state.step.to_string()),
         ]);
-        let bytes = safetensors::serialize(views, Some(info))
-            .map_err(|e| TrainError::Checkpoint(e.to_string()))?;
+        let bytes = crate::tensors::to_bytes(&self.be, &tensors, Some(info))
+            .map_err(TrainError::Checkpoint)?;
         write_atomic(&dir.join(WEIGHTS_FILE), &bytes)?;
         let meta = self.meta();
         let json =
@@ -304,24 +285,7 @@ impl Weights {
     /// Tensor `name` as a device matrix of `shape`.
     fn matrix<B: Backend>(&self, be: &B, name: &str, shape: (usize, usize)) -> Result<B::Matrix> {
         let st = SafeTensors::deserialize(&self.bytes).map_err(|e| self.err(e))?;
-        let view = st
-            .tensor(name)
-            .map_err(|_| self.err(format!("tensor {name} is missing")))?;
-        if view.dtype() != Dtype::F32 || view.shape() != [shape.0, shape.1] {
-            return Err(self.err(format!(
-                "tensor {name} is {:?} {:?}, expected F32 [{}, {}]",
-                view.dtype(),
-                view.shape(),
-                shape.0,
-                shape.1
-            )));
-        }
-        let values: Vec<f32> = view
-            .data()
-            .chunks_exact(4)
-            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect();
-        Ok(be.from_host(shape.0, shape.1, &values)?)
+        crate::tensors::matrix(be, &st, name, shape).map_err(|e| self.err(e))
     }
 }
 

@@ -30,6 +30,7 @@ mod optim;
 mod precondition;
 mod rng;
 mod stop;
+pub mod tensors;
 mod theory;
 mod trainer;
 
