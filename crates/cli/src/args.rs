@@ -1,6 +1,7 @@
 //! Command-line arguments.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use scorediff_synth::NetKind;
 use std::path::PathBuf;
 
 /// scorediff: synthetic copies of tables from a diffusion model whose score is learned by
@@ -107,13 +108,11 @@ pub struct SchemaArgs {
     pub common: Common,
 }
 
-/// Which score network to train.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum NetChoice {
-    /// The practical MLP denoiser with time embedding and softmax heads (the default).
-    Mlp,
-    /// The paper's two-layer ReLU network trained by full-batch gradient descent.
-    TwoLayer,
+/// The network kinds `--net` takes (the library's spelling): `mlp`, the practical MLP
+/// denoiser with time embedding and softmax heads (the default), or `two-layer`, the paper's
+/// two-layer ReLU network trained by full-batch gradient descent.
+fn net_kind(text: &str) -> Result<NetKind, String> {
+    text.parse()
 }
 
 #[derive(Debug, Args)]
@@ -126,8 +125,8 @@ pub struct FitArgs {
     #[command(flatten)]
     pub read: ReadArgs,
     /// Score network.
-    #[arg(long, value_enum, default_value_t = NetChoice::Mlp)]
-    pub net: NetChoice,
+    #[arg(long, value_parser = net_kind, default_value = "mlp")]
+    pub net: NetKind,
     /// Upper bound on training steps (at least 1).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_steps: Option<u64>,
@@ -196,8 +195,8 @@ pub struct QuickstartArgs {
     #[arg(long, short, default_value = "out")]
     pub out: PathBuf,
     /// Score network.
-    #[arg(long, value_enum, default_value_t = NetChoice::Mlp)]
-    pub net: NetChoice,
+    #[arg(long, value_parser = net_kind, default_value = "mlp")]
+    pub net: NetKind,
     /// Upper bound on training time in seconds (positive).
     #[arg(long, value_parser = positive_seconds, allow_negative_numbers = true)]
     pub max_seconds: Option<f64>,

@@ -10,7 +10,9 @@ use crate::{Forward, Mlp, MlpConfig, NetError, Param, ScoreNet, TwoLayerConfig, 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum NetConfig {
-    /// The two-layer ReLU network of the theory.
+    /// The two-layer ReLU network of the theory (`"kind": "two-layer"`; `two_layer` is still
+    /// read).
+    #[serde(rename = "two-layer", alias = "two_layer")]
     TwoLayer(TwoLayerConfig),
     /// The MLP denoiser.
     Mlp(MlpConfig),

@@ -24,14 +24,47 @@ use serde::{Deserialize, Serialize};
 use std::ops::ControlFlow;
 use std::time::Instant;
 
-/// Which score network a fit trains.
+/// Which score network a fit trains. One spelling everywhere: `mlp`, `two-layer` (on the
+/// command line, in configuration files, in results; `two_layer` is still read).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
 pub enum NetKind {
     /// The practical MLP denoiser (time embedding, SiLU, softmax heads on one-hot blocks).
+    #[serde(rename = "mlp")]
     Mlp,
     /// The paper's two-layer ReLU network (frozen output signs), trained by full-batch GD.
+    #[serde(rename = "two-layer", alias = "two_layer")]
     TwoLayer,
+}
+
+impl NetKind {
+    /// Every kind, in the order shown to users.
+    pub const ALL: [NetKind; 2] = [NetKind::Mlp, NetKind::TwoLayer];
+
+    /// The kind's name: `mlp` or `two-layer`.
+    pub fn name(self) -> &'static str {
+        match self {
+            NetKind::Mlp => "mlp",
+            NetKind::TwoLayer => "two-layer",
+        }
+    }
+}
+
+impl std::str::FromStr for NetKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "mlp" => Ok(NetKind::Mlp),
+            "two-layer" | "two_layer" => Ok(NetKind::TwoLayer),
+            other => Err(format!("unknown network `{other}` (known: mlp, two-layer)")),
+        }
+    }
+}
+
+impl std::fmt::Display for NetKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// How training decides to stop.
@@ -484,6 +517,19 @@ mod tests {
     fn seed_reaches_training_and_sampler() {
         let c = FitConfig::default().with_seed(7);
         assert_eq!((c.train.seed, c.sampler.seed), (7, 7));
+    }
+
+    #[test]
+    fn one_spelling_of_the_network_kind() {
+        for k in NetKind::ALL {
+            let json = serde_json::to_string(&k).unwrap();
+            assert_eq!(json, format!("\"{}\"", k.name()));
+            assert_eq!(k.name().parse::<NetKind>().unwrap(), k);
+        }
+        // Model directories written before read as they were.
+        let old: NetKind = serde_json::from_str("\"two_layer\"").unwrap();
+        assert_eq!(old, NetKind::TwoLayer);
+        assert!("twolayer".parse::<NetKind>().is_err());
     }
 
     #[test]

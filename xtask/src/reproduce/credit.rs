@@ -63,10 +63,11 @@ impl CreditArgs {
                 }
                 "--net" => {
                     out.nets = match value()?.as_str() {
-                        "mlp" => vec![NetKind::Mlp],
-                        "two-layer" => vec![NetKind::TwoLayer],
-                        "both" => vec![NetKind::Mlp, NetKind::TwoLayer],
-                        v => return Err(format!("--net {v:?}: expected mlp, two-layer or both")),
+                        "both" => NetKind::ALL.to_vec(),
+                        v => vec![
+                            v.parse::<NetKind>()
+                                .map_err(|e| format!("--net: {e}, or both"))?,
+                        ],
                     }
                 }
                 "--rows" => {
@@ -186,12 +187,12 @@ pub fn run_credit(args: &[String]) -> Result<(), String> {
     let mut failures = Vec::new();
     for &net in &args.nets {
         for seed in 0..args.seeds {
-            eprintln!("fitting {} seed {seed} ...", net_name(net));
+            eprintln!("fitting {} seed {seed} ...", net.name());
             let run = match one_run(&train, &test, &schema, net, seed, rows, real_auc.is_none()) {
                 Ok(run) => run,
                 Err(e) => {
-                    eprintln!("{} seed {seed} failed: {e}", net_name(net));
-                    failures.push(format!("{} seed {seed}: {e}", net_name(net)));
+                    eprintln!("{} seed {seed} failed: {e}", net.name());
+                    failures.push(format!("{} seed {seed}: {e}", net.name()));
                     continue;
                 }
             };
@@ -233,13 +234,6 @@ fn load(path: &Path, schema: Option<&Schema>) -> Result<(Table, Schema), String>
         &InferOptions::default(),
     )
     .map_err(|e| format!("{}: {e}", path.display()))
-}
-
-fn net_name(net: NetKind) -> &'static str {
-    match net {
-        NetKind::Mlp => "mlp",
-        NetKind::TwoLayer => "two-layer",
-    }
 }
 
 /// The benchmark protocol (DESIGN.md §3) for this schema, with the real-data MLE reference
@@ -317,7 +311,7 @@ pub fn mean_std(values: &[Option<f64>]) -> Option<(f64, f64)> {
 fn row_line(run: &RunResult) -> String {
     format!(
         "{} seed {} ({} steps): {}",
-        net_name(run.net),
+        run.net.name(),
         run.seed,
         run.steps,
         joined(&run.values())
@@ -404,7 +398,7 @@ fn markdown(runs: &[RunResult], real_auc: Option<f64>, rows: usize, reference: &
         let _ = writeln!(
             s,
             "| scorediff {} | {} | {} |",
-            net_name(net),
+            net.name(),
             mine.len(),
             cells.join(" | ")
         );
@@ -459,7 +453,7 @@ fn markdown(runs: &[RunResult], real_auc: Option<f64>, rows: usize, reference: &
         let _ = writeln!(
             s,
             "| {} | {} | {} | {} |",
-            net_name(r.net),
+            r.net.name(),
             r.seed,
             r.steps,
             joined(&r.values())
@@ -480,7 +474,7 @@ fn to_json(runs: &[RunResult], real_auc: Option<f64>, rows: usize, reference: &R
         .iter()
         .map(|r| {
             json!({
-                "net": net_name(r.net),
+                "net": r.net.name(),
                 "seed": r.seed,
                 "steps": r.steps,
                 "metrics": metrics(r.values()),
@@ -502,7 +496,7 @@ fn to_json(runs: &[RunResult], real_auc: Option<f64>, rows: usize, reference: &R
             })
             .collect();
         summary.insert(
-            net_name(net).into(),
+            net.name().into(),
             json!({"seeds": mine.len(), "metrics": per}),
         );
     }

@@ -2,12 +2,12 @@
 
 use super::dispatch;
 use super::{infer_options, print_json, read_options, user_schema};
-use crate::args::{FitArgs, NetChoice};
+use crate::args::FitArgs;
 use crate::progress::Bar;
 use scorediff_synth::backend::Backend;
 use scorediff_synth::device::OnBackend;
 use scorediff_synth::model::check_destination;
-use scorediff_synth::pipeline::{FitConfig, Model, NetKind, fit};
+use scorediff_synth::pipeline::{FitConfig, Model, fit};
 use scorediff_synth::tabular::{Schema, Table, load_table};
 use scorediff_synth::{Error, Result, net::ScoreNet};
 use serde::Serialize;
@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 pub fn run(a: FitArgs) -> Result<()> {
     let base = match &a.config {
         Some(path) => read_fit_config(path)?,
-        None => FitConfig::for_net(net_kind(a.net)),
+        None => FitConfig::for_net(a.net),
     };
     let mut cfg = base.with_seed(a.common.seed);
     if let Some(steps) = a.max_steps {
@@ -132,14 +132,6 @@ fn unknown_keys(given: &serde_json::Value, known: &serde_json::Value, at: &str) 
     out
 }
 
-/// The network kind a user chose.
-pub fn net_kind(choice: NetChoice) -> NetKind {
-    match choice {
-        NetChoice::Mlp => NetKind::Mlp,
-        NetChoice::TwoLayer => NetKind::TwoLayer,
-    }
-}
-
 /// What `fit --json` prints.
 #[derive(Debug, Serialize)]
 pub struct FitSummary {
@@ -190,7 +182,7 @@ impl OnBackend for FitJob {
             rows: self.table.n_rows(),
             columns: self.table.n_cols(),
             encoded_width: model.encoder.width(),
-            net: format!("{:?}", self.cfg.net).to_lowercase(),
+            net: self.cfg.net.name().to_string(),
             parameters: model.net.n_trainable(),
             steps: model.report.steps,
             stop_reason: stop_reason(model.report.stop_reason).to_string(),

@@ -2,7 +2,7 @@
 //! copy and evaluates it.
 
 use super::dispatch;
-use super::fit::{FitJob, net_kind};
+use super::fit::FitJob;
 use super::sample::SampleJob;
 use crate::args::{BackendChoice, Common, Dataset, EvalArgs, QuickstartArgs, ReadArgs};
 use scorediff_synth::data::{credit_default_dir, wine_quality};
@@ -29,7 +29,7 @@ pub fn run(a: QuickstartArgs) -> Result<()> {
     for line in schema.describe() {
         say(format!("  {line}"));
     }
-    let mut cfg = FitConfig::for_net(net_kind(a.net)).with_seed(a.common.seed);
+    let mut cfg = FitConfig::for_net(a.net).with_seed(a.common.seed);
     cfg.max_seconds = a.max_seconds;
     let model_dir = a.out.join("model");
     scorediff_synth::model::check_destination(&model_dir)?;
