@@ -235,7 +235,7 @@ fn fuzz_model(dir: &Path) -> Result<(), String> {
         let model = Model::load(&be, dir).map_err(|e| e.to_string())?;
         let mut sampler = model.config.sampler;
         sampler.steps = sampler.steps.clamp(1, 3);
-        sample(&be, &model, 3, &sampler, 0, &mut |_, _| {}).map_err(|e| e.to_string())?;
+        sample(&be, &model, 3, &sampler, &mut |_, _| {}).map_err(|e| e.to_string())?;
         Ok(())
     })
 }

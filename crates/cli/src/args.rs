@@ -31,9 +31,10 @@ pub enum Command {
 /// Options shared by every command.
 #[derive(Debug, Clone, Args)]
 pub struct Common {
-    /// Seed of every random draw: the same seed gives the same output on the same backend.
-    #[arg(long, default_value_t = 0, global = true)]
-    pub seed: u64,
+    /// Seed of every random draw: the same seed gives the same output on the same backend
+    /// (default 0; `sample` defaults to the seed the model was fitted with).
+    #[arg(long, global = true)]
+    pub seed: Option<u64>,
     /// Compute backend.
     #[arg(long, value_enum, default_value_t = BackendChoice::Cpu, global = true)]
     pub backend: BackendChoice,
@@ -217,4 +218,11 @@ pub enum Dataset {
     CreditDefault,
     /// The red wine quality table shipped inside the linfa-datasets crate.
     WineQuality,
+}
+
+impl Common {
+    /// The seed given, or 0.
+    pub fn seed(&self) -> u64 {
+        self.seed.unwrap_or(0)
+    }
 }

@@ -505,3 +505,42 @@ fn an_infinite_value_is_an_error_and_missing_reads_it_as_missing() {
         assert_refused(&out, &[flag]);
     }
 }
+
+/// One seed story: a model samples with the seed it was fitted with unless `--seed` says
+/// otherwise, and the same seed gives the same bytes.
+#[test]
+fn sample_defaults_to_the_fit_seed_and_is_deterministic() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write(dir.path(), "train.csv", table(80).as_bytes());
+    let model = dir.path().join("model");
+    assert!(
+        fit(dir.path(), &data, &model, &["--seed", "5"])
+            .status
+            .success()
+    );
+    let m = model.to_str().unwrap();
+    let draw = |name: &str, extra: &[&str]| -> Vec<u8> {
+        let out = dir.path().join(name);
+        let mut args = vec![
+            "sample",
+            m,
+            "--out",
+            out.to_str().unwrap(),
+            "--rows",
+            "50",
+            "--quiet",
+        ];
+        args.extend_from_slice(extra);
+        let o = run(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        std::fs::read(out).unwrap()
+    };
+    let default = draw("a.csv", &[]);
+    assert_eq!(default, draw("b.csv", &[]), "deterministic");
+    assert_eq!(default, draw("c.csv", &["--seed", "5"]), "the fit's seed");
+    assert_ne!(
+        default,
+        draw("d.csv", &["--seed", "6"]),
+        "another seed, other rows"
+    );
+}

@@ -28,7 +28,7 @@
 //! let model = pipeline::fit(&be, &table, &schema, &FitConfig::default(), &mut |_| {
 //!     std::ops::ControlFlow::Continue(())
 //! })?;
-//! let synthetic = pipeline::sample(&be, &model, 1000, &model.config.sampler, 0, &mut |_, _| {})?;
+//! let synthetic = pipeline::sample(&be, &model, 1000, &model.config.sampler, &mut |_, _| {})?;
 //! # Ok(()) }
 //! ```
 

@@ -222,7 +222,8 @@ impl FitConfig {
         cfg
     }
 
-    /// Uses `seed` for every draw of the fit (weights, split, noise, sampler).
+    /// Uses `seed` for every draw of the fit (weights, split, noise) and as the sampler's
+    /// seed, so that a model samples with the seed it was fitted with unless told otherwise.
     pub fn with_seed(mut self, seed: u64) -> Self {
         self.train.seed = seed;
         self.sampler.seed = seed;
@@ -395,19 +396,18 @@ fn split_validation(
 /// most this many rows is one chunk, drawn exactly as an unchunked run would be.
 pub const SAMPLE_CHUNK_ROWS: usize = 65_536;
 
-/// Generates `n_rows` synthetic rows with the model's sampler (seeded by `seed`) and returns
-/// them as one table (the schema's modelled columns; see [`sample_chunks`] for ids and
-/// bounded memory). `progress(done, total)` reports rows.
+/// Generates `n_rows` synthetic rows with `sampler` (seeded by its `seed`) and returns them
+/// as one table (the schema's modelled columns; see [`sample_chunks`] for ids and bounded
+/// memory). `progress(done, total)` reports rows.
 pub fn sample<B: Backend>(
     be: &B,
     model: &Model<B>,
     n_rows: usize,
     sampler: &SamplerConfig,
-    seed: u64,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Table> {
     let mut parts = Vec::new();
-    sample_chunks(be, model, n_rows, sampler, seed, progress, &mut |t| {
+    sample_chunks(be, model, n_rows, sampler, progress, &mut |t| {
         parts.push(t);
         Ok(())
     })?;
@@ -416,21 +416,21 @@ pub fn sample<B: Backend>(
 
 /// Generates `n_rows` synthetic rows chunk by chunk ([`SAMPLE_CHUNK_ROWS`] at a time) and
 /// hands each chunk to `sink` as soon as it is decoded: the schema's modelled columns, in
-/// schema order (add ids with [`Schema::with_ids`]). One RNG seeded by `seed` draws every
-/// chunk's noise and categories in turn, so the output depends only on the seed.
+/// schema order (add ids with [`Schema::with_ids`]). One RNG seeded by `sampler.seed` draws
+/// every chunk's noise and categories in turn, so the output depends only on that seed (the
+/// one seed of a sampling run; a fit's [`FitConfig::with_seed`] sets it to the fit's seed).
 pub fn sample_chunks<B: Backend>(
     be: &B,
     model: &Model<B>,
     n_rows: usize,
     sampler: &SamplerConfig,
-    seed: u64,
     progress: &mut dyn FnMut(usize, usize),
     sink: &mut dyn FnMut(Table) -> Result<()>,
 ) -> Result<()> {
     let process = model.config.train.process;
     let d = model.encoder.width();
     let score = ParametricScore::new(process, NetRef(&model.net));
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut rng = ChaCha8Rng::seed_from_u64(sampler.seed);
     let mut done = 0;
     while done < n_rows {
         let rows = SAMPLE_CHUNK_ROWS.min(n_rows - done);

@@ -260,8 +260,7 @@ fn one_run(
         .map_err(|e| e.to_string())?;
     let fit_s = started.elapsed().as_secs_f64();
     let started = Instant::now();
-    let syn =
-        sample(&be, &model, rows, &cfg.sampler, seed, &mut |_, _| {}).map_err(|e| e.to_string())?;
+    let syn = sample(&be, &model, rows, &cfg.sampler, &mut |_, _| {}).map_err(|e| e.to_string())?;
     let sample_s = started.elapsed().as_secs_f64();
     let peak_mib = peak_memory_mib();
     let ec = eval_config(schema, seed, real_reference)?;

@@ -26,7 +26,7 @@ pub fn run(a: EvalArgs) -> Result<()> {
         Some(p) => Some(load(p)?),
         None => test.clone(),
     };
-    let cfg = protocol(&schema, a.common.seed)?;
+    let cfg = protocol(&schema, a.common.seed())?;
     let bars = EvalBars::new(!a.common.quiet);
     let report = evaluate(&real, test.as_ref(), &syn, holdout.as_ref(), &cfg, &bars)?;
     bars.finish();

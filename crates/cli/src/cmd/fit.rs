@@ -19,7 +19,7 @@ pub fn run(a: FitArgs) -> Result<()> {
         Some(path) => read_fit_config(path)?,
         None => FitConfig::for_net(a.net),
     };
-    let mut cfg = base.with_seed(a.common.seed);
+    let mut cfg = base.with_seed(a.common.seed());
     if let Some(steps) = a.max_steps {
         cfg.train.max_steps = steps;
     }

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 pub fn run(a: QuickstartArgs) -> Result<()> {
     std::fs::create_dir_all(&a.out).map_err(|e| Error::io(&a.out, e))?;
-    let (train, test) = default_data(a.dataset, &a.out, a.common.seed)?;
+    let (train, test) = default_data(a.dataset, &a.out, a.common.seed())?;
     let say = |msg: String| {
         if !a.common.quiet {
             eprintln!("{msg}");
@@ -29,7 +29,7 @@ pub fn run(a: QuickstartArgs) -> Result<()> {
     for line in schema.describe() {
         say(format!("  {line}"));
     }
-    let mut cfg = FitConfig::for_net(a.net).with_seed(a.common.seed);
+    let mut cfg = FitConfig::for_net(a.net).with_seed(a.common.seed());
     cfg.max_seconds = a.max_seconds;
     let model_dir = a.out.join("model");
     scorediff_synth::model::check_destination(&model_dir)?;
@@ -52,7 +52,7 @@ pub fn run(a: QuickstartArgs) -> Result<()> {
         rows: None,
         out: syn.clone(),
         steps: None,
-        seed: a.common.seed,
+        seed: Some(a.common.seed()),
         bars,
     };
     let sampled = dispatch(a.common.backend, sample)?;

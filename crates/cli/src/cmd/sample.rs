@@ -73,7 +73,8 @@ pub struct SampleJob {
     pub rows: Option<usize>,
     pub out: PathBuf,
     pub steps: Option<usize>,
-    pub seed: u64,
+    /// The seed asked for; `None`: the model's sampler seed (the fit's seed).
+    pub seed: Option<u64>,
     pub bars: bool,
 }
 
@@ -90,13 +91,16 @@ impl OnBackend for SampleJob {
         if let Some(steps) = self.steps {
             sampler.steps = steps;
         }
+        if let Some(seed) = self.seed {
+            sampler.seed = seed;
+        }
         let started = Instant::now();
         let bar = Bar::new(self.bars, "sampling", rows as u64);
         let mut progress =
             |done: usize, total: usize| bar.update(done as u64, total as u64, "rows");
         let mut out = CsvWriter::create(&self.out, Some(&model.schema))?;
         let mut written = 0u64;
-        let seed = self.seed;
+        let seed = sampler.seed;
         let schema = &model.schema;
         let mut sink = |chunk: Table| -> Result<()> {
             let n = chunk.n_rows() as u64;
@@ -104,15 +108,7 @@ impl OnBackend for SampleJob {
             written += n;
             Ok(())
         };
-        sample_chunks(
-            &be,
-            &model,
-            rows,
-            &sampler,
-            self.seed,
-            &mut progress,
-            &mut sink,
-        )?;
+        sample_chunks(&be, &model, rows, &sampler, &mut progress, &mut sink)?;
         bar.finish();
         out.finish()?;
         Ok(SampleSummary {
