@@ -18,7 +18,7 @@ mod error;
 pub mod ops;
 
 pub use error::{BackendError, Result, arg_err, shape_err};
-pub use ops::{Binary, ColumnBlock, Transpose, Unary};
+pub use ops::{Binary, ColumnBlock, Layout, Transpose, Unary};
 
 use std::fmt::Debug;
 

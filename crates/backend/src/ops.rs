@@ -224,9 +224,10 @@ impl Binary {
     }
 }
 
-/// A contiguous block of columns, `start..start + len` (one categorical column's one-hot
-/// block, for [`crate::Backend::softmax_blocks`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// A contiguous block of columns, `start..start + len`: one categorical column's one-hot
+/// block of the encoded table (the one type for it: the encoder's [`Layout`], the network's
+/// softmax heads, the preconditioner's identity columns, [`crate::Backend::softmax_blocks`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct ColumnBlock {
     /// First column of the block.
     pub start: usize,
@@ -244,6 +245,25 @@ impl ColumnBlock {
     /// end past `usize::MAX` ends there, and [`check_blocks`] rejects it).
     pub fn end(self) -> usize {
         self.start.saturating_add(self.len)
+    }
+}
+
+/// The layout of an encoded table: its width `d` and its one-hot blocks, produced by the
+/// table encoder and taken by the network (softmax heads), the preconditioner (identity on
+/// one-hot columns) and the training data.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct Layout {
+    /// Number of columns `d` of the encoded matrix.
+    pub width: usize,
+    /// The one-hot blocks, in column order.
+    pub one_hot: Vec<ColumnBlock>,
+}
+
+impl Layout {
+    /// A layout, checked: blocks inside `width` columns and not overlapping.
+    pub fn new(width: usize, one_hot: Vec<ColumnBlock>) -> crate::Result<Self> {
+        check_blocks("layout", &one_hot, width)?;
+        Ok(Self { width, one_hot })
     }
 }
 

@@ -28,7 +28,7 @@ pub use config::{AnyNet, NetConfig};
 pub use embedding::TimeEmbedding;
 pub use error::NetError;
 pub use init::Init;
-pub use mlp::{Mlp, MlpConfig, OutputBlock};
+pub use mlp::{Mlp, MlpConfig};
 pub use two_layer::{TwoLayerConfig, TwoLayerNet};
 
 use scorediff_backend::{Backend, DeviceMatrix};

@@ -28,31 +28,6 @@ use crate::embedding::{TimeEmbedding, embed};
 use crate::init::{Init, normal_vec};
 use crate::{Forward, NetConfig, NetError, Param, ScoreNet, check_grad_out, check_inputs};
 
-/// A categorical one-hot block of output columns `start..start + len` that goes through a
-/// softmax (the serialisable twin of the backend's `ColumnBlock`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OutputBlock {
-    /// First column.
-    pub start: usize,
-    /// Number of columns.
-    pub len: usize,
-}
-
-impl From<OutputBlock> for ColumnBlock {
-    fn from(b: OutputBlock) -> Self {
-        ColumnBlock::new(b.start, b.len)
-    }
-}
-
-impl From<ColumnBlock> for OutputBlock {
-    fn from(b: ColumnBlock) -> Self {
-        OutputBlock {
-            start: b.start,
-            len: b.len,
-        }
-    }
-}
-
 /// Architecture of an [`Mlp`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MlpConfig {
@@ -71,7 +46,7 @@ pub struct MlpConfig {
     /// Seed of the initialisation.
     pub seed: u64,
     /// Categorical one-hot blocks of the output that go through a softmax.
-    pub categorical_blocks: Vec<OutputBlock>,
+    pub categorical_blocks: Vec<ColumnBlock>,
 }
 
 impl MlpConfig {
@@ -108,7 +83,7 @@ impl MlpConfig {
     }
 
     fn blocks(&self) -> Vec<ColumnBlock> {
-        self.categorical_blocks.iter().map(|&b| b.into()).collect()
+        self.categorical_blocks.clone()
     }
 }
 

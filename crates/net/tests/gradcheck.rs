@@ -7,8 +7,8 @@ mod common;
 
 use common::gradcheck::{check_mlp, check_two_layer};
 use proptest::prelude::*;
+use scorediff_backend::ColumnBlock;
 use scorediff_faer::FaerBackend;
-use scorediff_net::OutputBlock;
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 8, ..ProptestConfig::default() })]
@@ -27,7 +27,7 @@ proptest! {
     ) {
         // A categorical block over the last two columns when there are at least three.
         let blocks = if with_block && d >= 3 {
-            vec![OutputBlock { start: d - 2, len: 2 }]
+            vec![ColumnBlock { start: d - 2, len: 2 }]
         } else {
             Vec::new()
         };
@@ -38,8 +38,8 @@ proptest! {
 #[test]
 fn mlp_with_two_blocks_matches_finite_differences() {
     let blocks = vec![
-        OutputBlock { start: 0, len: 3 },
-        OutputBlock { start: 4, len: 2 },
+        ColumnBlock { start: 0, len: 3 },
+        ColumnBlock { start: 4, len: 2 },
     ];
     check_mlp(
         &FaerBackend::default(),

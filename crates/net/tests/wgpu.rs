@@ -12,7 +12,7 @@ mod common;
 use common::gradcheck::{check_mlp, check_two_layer};
 use common::nets;
 use proptest::prelude::*;
-use scorediff_net::OutputBlock;
+use scorediff_backend::ColumnBlock;
 use scorediff_wgpu::WgpuBackend;
 
 /// The wgpu backend shared by every test of this binary (opened once), or `None` (with a
@@ -48,7 +48,7 @@ proptest! {
         if let Some(be) = gpu() {
             // A categorical block over the last two columns when there are at least three.
             let blocks = if with_block && d >= 3 {
-                vec![OutputBlock { start: d - 2, len: 2 }]
+                vec![ColumnBlock { start: d - 2, len: 2 }]
             } else {
                 Vec::new()
             };
@@ -61,8 +61,8 @@ proptest! {
 fn mlp_with_two_blocks_matches_finite_differences() {
     let Some(be) = gpu() else { return };
     let blocks = vec![
-        OutputBlock { start: 0, len: 3 },
-        OutputBlock { start: 4, len: 2 },
+        ColumnBlock { start: 0, len: 3 },
+        ColumnBlock { start: 4, len: 2 },
     ];
     check_mlp(be, 6, 5, 2, true, false, blocks.clone(), 3);
     check_mlp(be, 6, 5, 2, false, true, blocks, 4);

@@ -188,9 +188,7 @@ impl<B: Backend> Model<B> {
             std::fs::read(dir.join(WEIGHTS)).map_err(|e| Error::io(dir.join(WEIGHTS), e))?;
         check_parameter_count(dir, &meta, &weights)?;
         let net = meta.net.build(be)?;
-        let mut net = meta
-            .config
-            .wrap(net, encoder.width(), &encoder.categorical_blocks());
+        let mut net = meta.config.wrap(net, &encoder.layout());
         read_weights(be, &mut net, &dir.join(WEIGHTS), &weights)?;
         Ok(Model {
             schema,
@@ -257,12 +255,8 @@ fn check_consistent(
         )));
     }
     if let scorediff_net::NetConfig::Mlp(c) = &meta.net {
-        let heads: Vec<(usize, usize)> = c
-            .categorical_blocks
-            .iter()
-            .map(|b| (b.start, b.len))
-            .collect();
-        if heads != encoder.categorical_blocks() {
+        let heads = &c.categorical_blocks;
+        if *heads != encoder.categorical_blocks() {
             return Err(bad(format!(
                 "the network's softmax heads {heads:?} are not the encoder's one-hot blocks {:?}",
                 encoder.categorical_blocks()

@@ -9,8 +9,8 @@
 use crate::{Error, Result};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use scorediff_backend::{Backend, ColumnBlock};
-use scorediff_net::{AnyNet, MlpConfig, NetConfig, OutputBlock, ScoreNet, TwoLayerConfig};
+use scorediff_backend::{Backend, Layout};
+use scorediff_net::{AnyNet, MlpConfig, NetConfig, ScoreNet, TwoLayerConfig};
 use scorediff_process::{
     Denoiser, ParametricScore, ProcessConfig, ProcessError, SampleProgress, SamplerConfig,
     SamplerKind, TimeGrid, TimeSampler, sample_with_progress,
@@ -261,27 +261,19 @@ impl FitConfig {
         Ok(())
     }
 
-    /// The denoiser around a network `F` (see [`Preconditioned`]).
-    pub fn wrap<N>(&self, net: N, d: usize, blocks: &[(usize, usize)]) -> Preconditioned<N> {
-        Preconditioned::new(
-            net,
-            self.train.process,
-            self.precondition,
-            d,
-            &column_blocks(blocks),
-        )
+    /// The denoiser around a network `F` for data of `layout` (see [`Preconditioned`]).
+    pub fn wrap<N>(&self, net: N, layout: &Layout) -> Preconditioned<N> {
+        Preconditioned::new(net, self.train.process, self.precondition, layout)
     }
 
-    /// The network configuration for data of width `d` with one-hot `blocks`.
-    fn net_config(&self, d: usize, blocks: &[(usize, usize)]) -> NetConfig {
+    /// The network configuration for data of `layout` (softmax heads on its one-hot blocks).
+    fn net_config(&self, layout: &Layout) -> NetConfig {
+        let d = layout.width;
         match self.net {
             NetKind::Mlp => {
                 let mut c = MlpConfig::new(d, self.mlp_width, self.mlp_depth, self.train.seed);
                 c.residual = self.mlp_residual;
-                c.categorical_blocks = blocks
-                    .iter()
-                    .map(|&(start, len)| OutputBlock { start, len })
-                    .collect();
+                c.categorical_blocks = layout.one_hot.clone();
                 NetConfig::Mlp(c)
             }
             NetKind::TwoLayer => NetConfig::TwoLayer(TwoLayerConfig {
@@ -321,10 +313,10 @@ pub fn fit<B: Backend>(
 ) -> Result<Model<B>> {
     let encoder = Encoder::fit(table, schema, &cfg.encoder)?;
     let x = encoder.encode(table)?;
-    let blocks = encoder.categorical_blocks();
-    let (train, val) = split_validation(&x, &blocks, cfg)?;
-    let net = cfg.net_config(x.cols, &blocks).build(be)?;
-    let net = cfg.wrap(net, x.cols, &blocks);
+    let layout = encoder.layout();
+    let (train, val) = split_validation(&x, &layout, cfg)?;
+    let net = cfg.net_config(&layout).build(be)?;
+    let net = cfg.wrap(net, &layout);
     let mut trainer =
         Trainer::new(be.clone(), net, cfg.train.clone())?.with_early_stop(early_stop(cfg.stop));
     let started = Instant::now();
@@ -359,28 +351,19 @@ fn early_stop(choice: StopChoice) -> EarlyStop {
     }
 }
 
-/// The encoder's one-hot blocks `(start, len)` as backend column blocks.
-fn column_blocks(blocks: &[(usize, usize)]) -> Vec<ColumnBlock> {
-    blocks
-        .iter()
-        .map(|&(s, l)| ColumnBlock::new(s, l))
-        .collect()
-}
-
 /// Splits the encoded rows into training and validation datasets (seeded).
 fn split_validation(
     x: &Matrix,
-    blocks: &[(usize, usize)],
+    layout: &Layout,
     cfg: &FitConfig,
 ) -> Result<(Dataset, Option<Dataset>)> {
-    let col_blocks = column_blocks(blocks);
     let make = |rows: &[usize]| -> Result<Dataset> {
         let mut data = Vec::with_capacity(rows.len() * x.cols);
         for &i in rows {
             data.extend_from_slice(x.row(i));
         }
         Ok(Dataset::new(data, rows.len(), x.cols)
-            .and_then(|d| d.with_blocks(col_blocks.clone()))?)
+            .and_then(|d| d.with_blocks(layout.one_hot.clone()))?)
     };
     let n_val = (x.rows as f64 * cfg.validation_fraction).round() as usize;
     if n_val == 0 {

@@ -132,7 +132,13 @@ fn layout_blocks_and_missing_indicators() {
     let enc = Encoder::fit(&table, &schema, &EncoderOptions::default()).unwrap();
     // x: score + indicator; k: a, b, missing; y: 0, 1.
     assert_eq!(enc.width(), 2 + 3 + 2);
-    assert_eq!(enc.categorical_blocks(), vec![(2, 3), (5, 2)]);
+    let blocks: Vec<(usize, usize)> = enc
+        .categorical_blocks()
+        .iter()
+        .map(|b| (b.start, b.len))
+        .collect();
+    assert_eq!(blocks, vec![(2, 3), (5, 2)]);
+    assert_eq!(enc.layout().width, enc.width());
     let blocks = enc.blocks();
     assert!(blocks[0].missing_indicator && !blocks[0].one_hot);
     let m = enc.encode(&table).unwrap();

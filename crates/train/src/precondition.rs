@@ -20,7 +20,7 @@
 //! network's softmax output is kept as it is (`c_skip = 0`, `c_out = 1`), so `f` stays a
 //! probability vector there.
 
-use scorediff_backend::{Backend, Binary, ColumnBlock, DeviceMatrix, Transpose};
+use scorediff_backend::{Backend, Binary, DeviceMatrix, Layout, Transpose};
 use scorediff_net::{Forward, NetConfig, NetError, Param, ScoreNet};
 use scorediff_process::{ForwardProcess, ProcessConfig};
 use serde::{Deserialize, Serialize};
@@ -65,11 +65,10 @@ impl<N> Preconditioned<N> {
         net: N,
         process: ProcessConfig,
         config: Option<PreconditionConfig>,
-        d: usize,
-        blocks: &[ColumnBlock],
+        layout: &Layout,
     ) -> Self {
-        let mut mask = vec![1.0f32; d];
-        for b in blocks {
+        let mut mask = vec![1.0f32; layout.width];
+        for b in &layout.one_hot {
             for m in mask.iter_mut().skip(b.start).take(b.len) {
                 *m = 0.0;
             }

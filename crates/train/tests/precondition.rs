@@ -4,9 +4,9 @@
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
-use scorediff_backend::{Backend, ColumnBlock};
+use scorediff_backend::{Backend, ColumnBlock, Layout};
 use scorediff_faer::FaerBackend;
-use scorediff_net::{Mlp, MlpConfig, OutputBlock, ScoreNet};
+use scorediff_net::{Mlp, MlpConfig, ScoreNet};
 use scorediff_process::{ForwardProcess, ProcessConfig};
 use scorediff_train::{PreconditionConfig, Preconditioned};
 
@@ -16,16 +16,11 @@ fn normals(rng: &mut ChaCha8Rng, n: usize) -> Vec<f32> {
 
 fn wrapped<B: Backend>(be: &B, d: usize, blocks: &[ColumnBlock]) -> Preconditioned<Mlp<B>> {
     let mut cfg = MlpConfig::new(d, 16, 2, 5);
-    cfg.categorical_blocks = blocks
-        .iter()
-        .map(|b| OutputBlock {
-            start: b.start,
-            len: b.len,
-        })
-        .collect();
+    cfg.categorical_blocks = blocks.to_vec();
     let net = Mlp::new(be, cfg).unwrap();
     let pc = PreconditionConfig { sigma_data: 0.8 };
-    Preconditioned::new(net, ProcessConfig::OrnsteinUhlenbeck, Some(pc), d, blocks)
+    let layout = Layout::new(d, blocks.to_vec()).unwrap();
+    Preconditioned::new(net, ProcessConfig::OrnsteinUhlenbeck, Some(pc), &layout)
 }
 
 fn check_forward_formula<B: Backend>(be: &B) {

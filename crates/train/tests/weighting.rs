@@ -55,8 +55,7 @@ fn unit_target_weight_is_inverse_square_output_scale() {
             (),
             process,
             Some(PreconditionConfig { sigma_data: 0.7 }),
-            3,
-            &[],
+            &scorediff_backend::Layout::new(3, Vec::new()).unwrap(),
         );
         for t in [1e-3, 0.01, 0.3, 1.0, 2.9] {
             let (_, _, c_out) = pre.coefficients(t);

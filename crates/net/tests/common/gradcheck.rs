@@ -3,9 +3,8 @@
 
 use super::{batch, check_directions, check_entries, normals, rng};
 use scorediff_backend::Backend;
-use scorediff_net::{
-    Init, Mlp, MlpConfig, OutputBlock, ScoreNet, TimeEmbedding, TwoLayerConfig, TwoLayerNet,
-};
+use scorediff_backend::ColumnBlock;
+use scorediff_net::{Init, Mlp, MlpConfig, ScoreNet, TimeEmbedding, TwoLayerConfig, TwoLayerNet};
 
 /// The ReLU activation pattern: the loss is linear in `W` while it does not change.
 fn two_layer_regime<'a, B: Backend>(
@@ -68,7 +67,7 @@ pub fn check_mlp<B: Backend>(
     depth: usize,
     residual: bool,
     fourier: bool,
-    blocks: Vec<OutputBlock>,
+    blocks: Vec<ColumnBlock>,
     seed: u64,
 ) {
     let time_embedding = if fourier {

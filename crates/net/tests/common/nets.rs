@@ -2,10 +2,9 @@
 //! generic over the backend; instantiated by `nets.rs` (faer) and `wgpu.rs`.
 
 use super::{batch, normals, rng};
+use scorediff_backend::ColumnBlock;
 use scorediff_backend::{Backend, DeviceMatrix};
-use scorediff_net::{
-    Mlp, MlpConfig, NetConfig, NetError, OutputBlock, ScoreNet, TwoLayerConfig, TwoLayerNet,
-};
+use scorediff_net::{Mlp, MlpConfig, NetConfig, NetError, ScoreNet, TwoLayerConfig, TwoLayerNet};
 
 /// `f_W(z) = m^{-1/2} sum_r a_r relu(w_r . z)` evaluated naively on the host in f64.
 pub fn check_two_layer_closed_form<B: Backend>(be: &B) {
@@ -100,8 +99,8 @@ pub fn check_empirical_ntk<B: Backend>(be: &B) {
 pub fn check_softmax_heads<B: Backend>(be: &B) {
     let mut config = MlpConfig::new(6, 8, 2, 5);
     config.categorical_blocks = vec![
-        OutputBlock { start: 1, len: 3 },
-        OutputBlock { start: 4, len: 2 },
+        ColumnBlock { start: 1, len: 3 },
+        ColumnBlock { start: 4, len: 2 },
     ];
     let net = Mlp::new(be, config).unwrap();
     let (x, t) = batch(be, &mut rng(3), 10, 6);
@@ -119,7 +118,7 @@ pub fn check_softmax_heads<B: Backend>(be: &B) {
 pub fn check_config_round_trip<B: Backend>(be: &B) {
     let mut mlp = MlpConfig::new(4, 6, 3, 11);
     mlp.residual = true;
-    mlp.categorical_blocks = vec![OutputBlock { start: 2, len: 2 }];
+    mlp.categorical_blocks = vec![ColumnBlock { start: 2, len: 2 }];
     let configs = [
         NetConfig::TwoLayer(TwoLayerConfig {
             data_dim: 3,
@@ -193,7 +192,7 @@ pub fn check_errors<B: Backend>(be: &B) {
     odd.time_embedding = scorediff_net::TimeEmbedding::RandomFourier { dim: 3, scale: 1.0 };
     assert!(matches!(Mlp::new(be, odd), Err(NetError::InvalidConfig(_))));
     let mut outside = MlpConfig::new(3, 4, 2, 0);
-    outside.categorical_blocks = vec![OutputBlock { start: 2, len: 2 }];
+    outside.categorical_blocks = vec![ColumnBlock { start: 2, len: 2 }];
     assert!(matches!(
         Mlp::new(be, outside),
         Err(NetError::InvalidConfig(_))

@@ -25,6 +25,7 @@ pub mod standard;
 use std::path::Path;
 
 use rand::Rng;
+use scorediff_backend::{ColumnBlock, Layout};
 use serde::{Deserialize, Serialize};
 
 pub use matrix::Matrix;
@@ -202,12 +203,21 @@ impl Encoder {
             .collect()
     }
 
-    /// `(start, len)` of each one-hot block (where the score network puts a softmax).
-    pub fn categorical_blocks(&self) -> Vec<(usize, usize)> {
+    /// The layout of the encoded matrix: its width and one-hot blocks, what the network
+    /// (softmax heads), the preconditioner and the training data take.
+    pub fn layout(&self) -> Layout {
+        Layout {
+            width: self.width(),
+            one_hot: self.categorical_blocks(),
+        }
+    }
+
+    /// The one-hot blocks (where the score network puts a softmax), in column order.
+    pub fn categorical_blocks(&self) -> Vec<ColumnBlock> {
         self.blocks()
             .into_iter()
             .filter(|b| b.one_hot)
-            .map(|b| (b.start, b.len))
+            .map(|b| ColumnBlock::new(b.start, b.len))
             .collect()
     }
 
