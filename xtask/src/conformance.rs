@@ -1,6 +1,6 @@
 //! `cargo xtask conformance`: every backend against the naive host reference.
 //!
-//! The suite and its tolerances are `scorediff_backend::conformance` (see its
+//! The suite and its tolerances are `scorediff_conformance` (see its
 //! documentation). The reference is [`crate::naive::NaiveBackend`], the scalar op
 //! definitions with `f64` accumulation, so faer is checked as well as wgpu; comparing
 //! faer with itself would be trivially zero.
@@ -9,7 +9,7 @@ use crate::backends::{self, Kind};
 use crate::naive::NaiveBackend;
 use anyhow::Result;
 use scorediff_backend::Backend;
-use scorediff_backend::conformance::{self, Report, SuiteConfig};
+use scorediff_conformance::{self as conformance, Report, SuiteConfig};
 use std::process::ExitCode;
 
 /// Options of `cargo xtask conformance`.
@@ -71,7 +71,7 @@ fn print_table(reports: &[(Kind, Report)], config: &SuiteConfig, reference: &str
     for (kind, r) in reports {
         println!("{}: {}", kind.name(), r.candidate);
     }
-    println!("error = max |cand - ref| / scale (see scorediff_backend::conformance)\n");
+    println!("error = max |cand - ref| / scale (see scorediff_conformance)\n");
     let mut header = format!("{:<26}", "op");
     for (kind, _) in reports {
         header += &format!(" | {:>10} {:>8} {:<4}", kind.name(), "tol", "");

@@ -1,7 +1,7 @@
 //! `cargo xtask`: project tasks that are programs rather than tests.
 //!
 //! - `cargo xtask conformance [--backends faer,wgpu] [--cases N] [--seed S]`: the
-//!   cross-backend op suite (`scorediff_backend::conformance`) of every backend against
+//!   cross-backend op suite (`scorediff_conformance`) of every backend against
 //!   a naive host reference; exits non-zero on any failure.
 //! - `cargo xtask bench [--backends faer,wgpu] [--reps N]`: throughput of matmul and of
 //!   the elementwise ops per backend, and scorediff-faer against a bare faer call.

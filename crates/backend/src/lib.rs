@@ -13,7 +13,6 @@
 //! - Host synchronisation happens only where a value is read back (`to_host`, `sum`).
 //! - A "row vector" is a `1 x cols` matrix, a "column vector" a `rows x 1` matrix.
 
-pub mod conformance;
 mod error;
 pub mod ops;
 

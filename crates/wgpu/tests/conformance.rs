@@ -5,7 +5,7 @@
 mod common;
 
 use proptest::prelude::*;
-use scorediff_backend::conformance::{SuiteConfig, run};
+use scorediff_conformance::{SuiteConfig, run};
 use scorediff_faer::FaerBackend;
 use scorediff_wgpu::{WgpuBackend, WgpuConfig};
 use std::sync::OnceLock;

@@ -6,8 +6,8 @@ mod common;
 
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use scorediff_backend::conformance::tol_accumulate;
 use scorediff_backend::{Backend, BackendError, Binary, ColumnBlock, Transpose, Unary};
+use scorediff_conformance::tol_accumulate;
 use scorediff_wgpu::{WgpuBackend, WgpuConfig};
 
 const SIZES: [usize; 7] = [1, 15, 16, 17, 63, 65, 130];

@@ -1,0 +1,431 @@
+//! Checks of the structural operations (fills, copies, gemm, transpose, gathers, slices,
+//! concatenations, softmax blocks) and of the errors.
+
+use super::*;
+
+pub(crate) fn check_full<C: Backend, R: Backend>(
+    h: &Harness<'_, C, R>,
+    rng: &mut ChaCha8Rng,
+    case: usize,
+) -> CaseResult {
+    let (rows, cols) = h.shape(rng, case);
+    let value = if case.is_multiple_of(2) {
+        0.0
+    } else {
+        values(rng, 1, Domain::NonZero, case)[0]
+    };
+    let p = h.pair(h.c.full(rows, cols, value), h.r.full(rows, cols, value))?;
+    let z = h.pair(h.c.zeros(rows, cols), h.r.zeros(rows, cols))?;
+    let e = h.rel_max(&p, 0.0)?.error.max(h.rel_max(&z, 0.0)?.error);
+    Ok(Measured { error: e, tol: 0.0 })
+}
+
+pub(crate) fn check_copy<C: Backend, R: Backend>(
+    h: &Harness<'_, C, R>,
+    rng: &mut ChaCha8Rng,
+    case: usize,
+) -> CaseResult {
+    let (rows, cols) = h.shape(rng, case);
+    let a = host(rng, rows, cols, Domain::Any, case);
+    let p = h.up(&a)?;
+    let q = h.pair(h.c.copy(&p.c), h.r.copy(&p.r))?;
+    drop(p); // the copy must not depend on its source
+    let m = h.rel_max(&q, 0.0)?;
+    let (c, _) = h.down(&q)?;
+    if c != a.data {
+        return Err("copy differs from the uploaded data".into());
+    }
+    Ok(m)
+}
+
+pub(crate) fn check_write<C: Backend, R: Backend>(
+    h: &Harness<'_, C, R>,
+    rng: &mut ChaCha8Rng,
+    case: usize,
+) -> CaseResult {
+    let (rows, cols) = h.shape(rng, case);
+    let a = host(rng, rows, cols, Domain::Any, case);
+    let b = host(rng, rows, cols, Domain::Any, case);
+    let mut p = h.up(&a)?;
+    on("candidate", h.c.write(&mut p.c, &b.data))?;
+    on("reference", h.r.write(&mut p.r, &b.data))?;
+    h.rel_max(&p, 0.0)
+}
+
+pub(crate) fn check_gemm<C: Backend, R: Backend>(
+    h: &Harness<'_, C, R>,
+    rng: &mut ChaCha8Rng,
+    case: usize,
+) -> CaseResult {
+    let (m, k, n) = match case {
+        0 => (1, 1, 1),
+        1 => (h.dim(rng), 0, h.dim(rng)),
+        2 => (0, h.dim(rng), h.dim(rng)),
+        3 => (h.dim(rng), h.dim(rng), 0),
+        _ => (h.dim(rng), h.dim(rng), h.dim(rng)),
+    };
+    let ta = if rng.random_bool(0.5) {
+        Transpose::Yes
+    } else {
+        Transpose::No
+    };
+    let tb = if rng.random_bool(0.5) {
+        Transpose::Yes
+    } else {
+        Transpose::No
+    };
+    let alpha = [1.0f32, -0.5, 2.5][rng.random_range(0..3)];
+    let beta = [0.0f32, 1.0, 0.5, -1.5][case % 4];
+    let (ar, ac) = if ta.is_yes() { (k, m) } else { (m, k) };
+    let (br, bc) = if tb.is_yes() { (n, k) } else { (k, n) };
+    let a = host(rng, ar, ac, Domain::Any, case);
+    let b = host(rng, br, bc, Domain::Any, case);
+    let mut c0 = host(rng, m, n, Domain::Any, case);
+    if beta == 0.0 {
+        // beta == 0 must ignore C, NaNs included.
+        c0.data.fill(f32::NAN);
+    }
+    let (pa, pb) = (h.up(&a)?, h.up(&b)?);
+    let mut pc = h.up(&c0)?;
+    on(
+        "candidate",
+        h.c.gemm(alpha, &pa.c, ta, &pb.c, tb, beta, &mut pc.c),
+    )?;
+    on(
+        "reference",
+        h.r.gemm(alpha, &pa.r, ta, &pb.r, tb, beta, &mut pc.r),
+    )?;
+    // Scale: max_ij |alpha| (|op A| |op B|)_ij + |beta| |C_ij|, in f64.
+    let at = |i: usize, p: usize| {
+        if ta.is_yes() {
+            a.data[p * ac + i]
+        } else {
+            a.data[i * ac + p]
+        }
+    };
+    let bt = |p: usize, j: usize| {
+        if tb.is_yes() {
+            b.data[j * bc + p]
+        } else {
+            b.data[p * bc + j]
+        }
+    };
+    let mut scale = 0.0f64;
+    for i in 0..m {
+        for j in 0..n {
+            let dot: f64 = (0..k)
+                .map(|p| f64::from(at(i, p).abs()) * f64::from(bt(p, j).abs()))
+                .sum();
+            let cterm = if beta == 0.0 {
+                0.0
+            } else {
+                f64::from(beta.abs() * c0.data[i * n + j].abs())
+            };
+            scale = scale.max(f64::from(alpha.abs()) * dot + cterm);
+        }
+    }
+    h.rel_scale(&pc, scale, tol_accumulate(k))
+}
+
+pub(crate) fn check_transpose<C: Backend, R: Backend>(
+    h: &Harness<'_, C, R>,
+    rng: &mut ChaCha8Rng,
+    case: usize,
+) -> CaseResult {
+    let (rows, cols) = h.shape(rng, case);
+    let p = h.up(&host(rng, rows, cols, Domain::Any, case))?;
+    let t = h.pair(h.c.transpose(&p.c), h.r.transpose(&p.r))?;
+    h.rel_max(&t, 0.0)
+}
+
+pub(crate) fn check_gather<C: Backend, R: Backend>(
+    h: &Harness<'_, C, R>,
+    rng: &mut ChaCha8Rng,
+    case: usize,
+) -> CaseResult {
+    let (rows, cols) = h.shape(rng, case);
+    let count = if case == 1 || rows == 0 {
+        0
+    } else {
+        rng.random_range(0..=2 * rows)
+    };
+    let idx: Vec<usize> = (0..count).map(|_| rng.random_range(0..rows)).collect();
+    let p = h.up(&host(rng, rows, cols, Domain::Any, case))?;
+    let out = h.pair(h.c.gather_rows(&p.c, &idx), h.r.gather_rows(&p.r, &idx))?;
+    h.rel_max(&out, 0.0)
+}
+
+pub(crate) fn check_slice<C: Backend, R: Backend>(
+    h: &Harness<'_, C, R>,
+    rng: &mut ChaCha8Rng,
+    case: usize,
+    rows_dim: bool,
+) -> CaseResult {
+    let (rows, cols) = h.shape(rng, case);
+    let n = if rows_dim { rows } else { cols };
+    let start = rng.random_range(0..=n);
+    let end = rng.random_range(start..=n);
+    let p = h.up(&host(rng, rows, cols, Domain::Any, case))?;
+    let out = if rows_dim {
+        h.pair(
+            h.c.slice_rows(&p.c, start, end),
+            h.r.slice_rows(&p.r, start, end),
+        )?
+    } else {
+        h.pair(
+            h.c.slice_cols(&p.c, start, end),
+            h.r.slice_cols(&p.r, start, end),
+        )?
+    };
+    h.rel_max(&out, 0.0)
+}
+
+pub(crate) fn check_concat<C: Backend, R: Backend>(
+    h: &Harness<'_, C, R>,
+    rng: &mut ChaCha8Rng,
+    case: usize,
+    stack: bool,
+) -> CaseResult {
+    let (rows, cols) = h.shape(rng, case);
+    let parts = if case == 0 {
+        0
+    } else {
+        rng.random_range(1..=4)
+    };
+    let mut pairs = Vec::new();
+    for _ in 0..parts {
+        // The free dimension of each part is drawn, zero included.
+        let free = if rng.random_bool(0.2) { 0 } else { h.dim(rng) };
+        let m = if stack {
+            host(rng, free, cols, Domain::Any, case)
+        } else {
+            host(rng, rows, free, Domain::Any, case)
+        };
+        pairs.push(h.up(&m)?);
+    }
+    let pc: Vec<&C::Matrix> = pairs.iter().map(|p| &p.c).collect();
+    let pr: Vec<&R::Matrix> = pairs.iter().map(|p| &p.r).collect();
+    let out = if stack {
+        h.pair(h.c.concat_rows(&pc), h.r.concat_rows(&pr))?
+    } else {
+        h.pair(h.c.concat_cols(&pc), h.r.concat_cols(&pr))?
+    };
+    h.rel_max(&out, 0.0)
+}
+
+/// Random non-overlapping blocks over `cols` columns, some columns left outside, some
+/// blocks empty, listed in random order.
+fn random_blocks(rng: &mut ChaCha8Rng, cols: usize) -> Vec<ColumnBlock> {
+    let mut blocks = Vec::new();
+    let mut at = 0;
+    while at < cols {
+        let gap = if rng.random_bool(0.3) {
+            rng.random_range(0..=2)
+        } else {
+            0
+        };
+        at += gap;
+        if at >= cols {
+            break;
+        }
+        let len = rng.random_range(0..=(cols - at).min(12));
+        blocks.push(ColumnBlock::new(at, len));
+        at += len.max(1);
+    }
+    // Fisher-Yates, so the backends cannot rely on sorted blocks.
+    for i in (1..blocks.len()).rev() {
+        blocks.swap(i, rng.random_range(0..=i));
+    }
+    blocks
+}
+
+pub(crate) fn check_softmax<C: Backend, R: Backend>(
+    h: &Harness<'_, C, R>,
+    rng: &mut ChaCha8Rng,
+    case: usize,
+) -> CaseResult {
+    let (rows, cols) = h.shape(rng, case);
+    let blocks = random_blocks(rng, cols);
+    let p = h.up(&host(rng, rows, cols, Domain::Any, case))?;
+    let out = h.pair(
+        h.c.softmax_blocks(&p.c, &blocks),
+        h.r.softmax_blocks(&p.r, &blocks),
+    )?;
+    // Columns outside the blocks are copied and must match exactly; probabilities have
+    // scale 1.
+    h.rel_scale(&out, 1.0, TOL_TRANSCENDENTAL)
+}
+
+pub(crate) fn check_softmax_backward<C: Backend, R: Backend>(
+    h: &Harness<'_, C, R>,
+    rng: &mut ChaCha8Rng,
+    case: usize,
+) -> CaseResult {
+    let (rows, cols) = h.shape(rng, case);
+    let blocks = random_blocks(rng, cols);
+    let logits = host(rng, rows, cols, Domain::Any, case).max_unit();
+    // y must be a softmax output: take the reference's, upload the same bytes to both.
+    let l = on("reference", h.r.from_host(rows, cols, &logits.data))?;
+    let y_r = on("reference", h.r.softmax_blocks(&l, &blocks))?;
+    let y = Host {
+        rows,
+        cols,
+        data: on("reference", h.r.to_host(&y_r))?,
+    };
+    let dy = host(rng, rows, cols, Domain::Any, case);
+    let (py, pdy) = (h.up(&y)?, h.up(&dy)?);
+    let out = h.pair(
+        h.c.softmax_blocks_backward(&py.c, &pdy.c, &blocks),
+        h.r.softmax_blocks_backward(&py.r, &pdy.r, &blocks),
+    )?;
+    // Scale: |dy| outside blocks, y_j (|dy_j| + sum_k y_k |dy_k|) inside.
+    let mut scale = max_abs(&dy.data);
+    for i in 0..rows {
+        for b in &blocks {
+            let at = |j: usize| i * cols + j;
+            let inner: f64 = (b.start..b.end())
+                .map(|j| f64::from(y.data[at(j)] * dy.data[at(j)].abs()))
+                .sum();
+            for j in b.start..b.end() {
+                scale =
+                    scale.max(f64::from(y.data[at(j)]) * (f64::from(dy.data[at(j)].abs()) + inner));
+            }
+        }
+    }
+    h.rel_scale(&out, scale, TOL_TRANSCENDENTAL)
+}
+
+impl Host {
+    /// Keeps logits within `[-1, 1]` (the softmax input of the backward check need not be
+    /// extreme; its output is what matters).
+    fn max_unit(mut self) -> Self {
+        self.data.iter_mut().for_each(|v| *v = v.clamp(-1.0, 1.0));
+        self
+    }
+}
+
+/// Both backends must reject the same invalid calls with the same error variant.
+pub(crate) fn check_errors<C: Backend, R: Backend>(
+    h: &Harness<'_, C, R>,
+    rng: &mut ChaCha8Rng,
+    case: usize,
+) -> CaseResult {
+    let (r, c) = (h.dim(rng) + 1, h.dim(rng) + 1);
+    let a = h.up(&host(rng, r, c, Domain::Any, case))?;
+    let b = h.up(&host(rng, r + 1, c, Domain::Any, case))?;
+    let row = h.up(&host(rng, 1, c + 1, Domain::Any, case))?;
+    let col = h.up(&host(rng, r + 1, 1, Domain::Any, case))?;
+    let mut out_c = on("candidate", h.c.zeros(r, r))?;
+    let mut out_r = on("reference", h.r.zeros(r, r))?;
+    let bad_blocks = [ColumnBlock::new(0, c + 1)];
+    let overlapping = [ColumnBlock::new(0, 1), ColumnBlock::new(0, 1)];
+    type Outcome = std::result::Result<(), std::mem::Discriminant<BackendError>>;
+    fn kind<T>(res: scorediff_backend::Result<T>) -> Outcome {
+        res.map(|_| ()).map_err(|e| std::mem::discriminant(&e))
+    }
+    let cases: Vec<(&str, Outcome, Outcome)> = vec![
+        (
+            "from_host length",
+            kind(h.c.from_host(r, c, &[0.0])),
+            kind(h.r.from_host(r, c, &[0.0])),
+        ),
+        (
+            "binary shapes",
+            kind(h.c.binary(Binary::Add, &a.c, &b.c)),
+            kind(h.r.binary(Binary::Add, &a.r, &b.r)),
+        ),
+        (
+            "gemm inner",
+            kind(h.c.gemm(
+                1.0,
+                &a.c,
+                Transpose::No,
+                &b.c,
+                Transpose::No,
+                0.0,
+                &mut out_c,
+            )),
+            kind(h.r.gemm(
+                1.0,
+                &a.r,
+                Transpose::No,
+                &b.r,
+                Transpose::No,
+                0.0,
+                &mut out_r,
+            )),
+        ),
+        (
+            "broadcast_row",
+            kind(h.c.broadcast_row(Binary::Mul, &a.c, &row.c)),
+            kind(h.r.broadcast_row(Binary::Mul, &a.r, &row.r)),
+        ),
+        (
+            "broadcast_col",
+            kind(h.c.broadcast_col(Binary::Mul, &a.c, &col.c)),
+            kind(h.r.broadcast_col(Binary::Mul, &a.r, &col.r)),
+        ),
+        (
+            "gather index",
+            kind(h.c.gather_rows(&a.c, &[r])),
+            kind(h.r.gather_rows(&a.r, &[r])),
+        ),
+        (
+            "slice_rows range",
+            kind(h.c.slice_rows(&a.c, 1, r + 1)),
+            kind(h.r.slice_rows(&a.r, 1, r + 1)),
+        ),
+        (
+            "slice_cols reversed",
+            kind(h.c.slice_cols(&a.c, 1, 0)),
+            kind(h.r.slice_cols(&a.r, 1, 0)),
+        ),
+        (
+            "concat_rows widths",
+            kind(h.c.concat_rows(&[&a.c, &row.c])),
+            kind(h.r.concat_rows(&[&a.r, &row.r])),
+        ),
+        (
+            "concat_cols heights",
+            kind(h.c.concat_cols(&[&a.c, &b.c])),
+            kind(h.r.concat_cols(&[&a.r, &b.r])),
+        ),
+        (
+            "softmax block outside",
+            kind(h.c.softmax_blocks(&a.c, &bad_blocks)),
+            kind(h.r.softmax_blocks(&a.r, &bad_blocks)),
+        ),
+        (
+            "softmax overlap",
+            kind(h.c.softmax_blocks(&a.c, &overlapping)),
+            kind(h.r.softmax_blocks(&a.r, &overlapping)),
+        ),
+        (
+            "softmax_backward shapes",
+            kind(h.c.softmax_blocks_backward(&a.c, &b.c, &[])),
+            kind(h.r.softmax_blocks_backward(&a.r, &b.r, &[])),
+        ),
+        (
+            "axpby shapes",
+            kind(h.c.axpby(1.0, &b.c, 1.0, &mut out_c)),
+            kind(h.r.axpby(1.0, &b.r, 1.0, &mut out_r)),
+        ),
+        (
+            "write length",
+            kind(h.c.write(&mut out_c, &[1.0])),
+            kind(h.r.write(&mut out_r, &[1.0])),
+        ),
+    ];
+    for (what, oc, or) in cases {
+        if or.is_ok() {
+            return Err(format!("{what}: the reference accepted an invalid call"));
+        }
+        if oc != or {
+            return Err(format!("{what}: candidate {oc:?}, reference {or:?}"));
+        }
+    }
+    Ok(Measured {
+        error: 0.0,
+        tol: 0.0,
+    })
+}
