@@ -22,6 +22,7 @@ pub mod datetime;
 pub mod encode;
 pub mod error;
 pub mod id;
+mod infer;
 pub mod number;
 pub mod read;
 pub mod schema;

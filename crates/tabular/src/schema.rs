@@ -43,7 +43,8 @@ use serde::{Deserialize, Serialize};
 use crate::datetime::DatetimeFormat;
 use crate::error::{Result, TabularError};
 use crate::id::IdShape;
-use crate::number::{NumberFormat, is_code_like, is_non_finite_number, parse_number};
+use crate::infer::{column_stats, infer_kind};
+use crate::number::{NumberFormat, is_non_finite_number, parse_number};
 use crate::read::RawTable;
 use crate::table::{Column, Table};
 
@@ -424,7 +425,7 @@ impl Schema {
 
 use std::io::Write as _;
 
-fn invalid(message: String) -> TabularError {
+pub(crate) fn invalid(message: String) -> TabularError {
     TabularError::InvalidSchema { message }
 }
 
@@ -437,7 +438,7 @@ fn missing_column(file: &str, column: &str) -> TabularError {
 
 /// The values of column `j` of `raw` typed as `c` says (numbers, or datetime seconds),
 /// reporting the first cell that does not read.
-fn parse_values(raw: &RawTable, j: usize, c: &ColumnSchema) -> Result<Vec<Option<f64>>> {
+pub(crate) fn parse_values(raw: &RawTable, j: usize, c: &ColumnSchema) -> Result<Vec<Option<f64>>> {
     let dt = c.datetime.as_ref();
     raw.columns[j]
         .iter()
@@ -485,7 +486,7 @@ fn categorical_cells(raw: &RawTable, j: usize, c: &ColumnSchema) -> Vec<Option<S
 
 /// The cells of categorical column `j`, numeric codes read by value; with `pooled`, those not
 /// among `c.categories` read as [`RARE_TOKEN`].
-fn read_categories(
+pub(crate) fn read_categories(
     raw: &RawTable,
     j: usize,
     c: &ColumnSchema,
@@ -512,223 +513,6 @@ fn read_categories(
             })
         })
         .collect()
-}
-
-/// Whether a header names an identifier: `id`, or ending in `_id`, ` id`, `-id` (any case),
-/// or `Id` after a lower-case letter (`customerId`).
-fn id_like_name(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    let camel = name.ends_with("Id")
-        && name[..name.len() - 2]
-            .chars()
-            .last()
-            .is_some_and(|c| c.is_ascii_lowercase());
-    lower == "id" || [" id", "_id", "-id"].iter().any(|s| lower.ends_with(s)) || camel
-}
-
-/// The kind of column `j` of `raw` (rules 1-7 of the module documentation).
-fn infer_kind(
-    raw: &RawTable,
-    j: usize,
-    options: &InferOptions,
-    is_target: bool,
-) -> Result<ColumnKind> {
-    let name = raw.header[j].as_str();
-    let cells = &raw.columns[j];
-    let texts: Vec<&str> = cells.iter().flatten().map(String::as_str).collect();
-    if texts.is_empty() {
-        return Ok(ColumnKind::Categorical);
-    }
-    let complete = texts.len() == cells.len();
-    let distinct = {
-        let set: std::collections::HashSet<&str> = texts.iter().copied().collect();
-        set.len()
-    };
-    if !is_target
-        && (name.eq_ignore_ascii_case("id")
-            || (id_like_name(name) && complete && distinct == texts.len()))
-    {
-        return Ok(ColumnKind::Id);
-    }
-    let numbers: Vec<Option<f64>> = texts.iter().map(|t| raw.number(t)).collect();
-    if numbers.iter().any(Option::is_none)
-        && texts
-            .iter()
-            .zip(&numbers)
-            .all(|(t, v)| v.is_some() || is_non_finite_number(t))
-    {
-        let i = numbers.iter().position(Option::is_none).unwrap_or(0);
-        let row = cells
-            .iter()
-            .zip(&raw.rows)
-            .filter(|(c, _)| c.is_some())
-            .nth(i)
-            .map_or(0, |(_, &r)| r);
-        return Err(TabularError::NonFinite {
-            file: raw.source.clone(),
-            row,
-            column: name.to_string(),
-            value: texts[i].to_string(),
-        });
-    }
-    let code_like = texts
-        .iter()
-        .zip(&numbers)
-        .any(|(t, v)| v.is_some() && is_code_like(t));
-    if let (Some(values), false) = (numbers.into_iter().collect::<Option<Vec<f64>>>(), code_like) {
-        return Ok(numeric_kind(&values, complete, options, is_target));
-    }
-    if !code_like && DatetimeFormat::detect(texts.iter().copied()).is_some() {
-        return Ok(ColumnKind::Datetime);
-    }
-    let id_shaped = complete
-        && distinct == texts.len()
-        && texts.len() >= options.min_id_rows
-        && texts
-            .iter()
-            .all(|t| t.len() <= 64 && !t.chars().any(char::is_whitespace));
-    if !is_target && id_shaped {
-        return Ok(ColumnKind::Id);
-    }
-    Ok(ColumnKind::Categorical)
-}
-
-/// The kind of a column whose values are all finite numbers (rule 4).
-fn numeric_kind(
-    values: &[f64],
-    complete: bool,
-    options: &InferOptions,
-    is_target: bool,
-) -> ColumnKind {
-    let integral = values.iter().all(|v| v.fract() == 0.0);
-    let in_order = values.iter().enumerate().all(|(i, &v)| v == (i + 1) as f64);
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    sorted.dedup();
-    let distinct = sorted.len();
-    let run = distinct == values.len()
-        && values.len() >= options.min_id_rows
-        && sorted[distinct - 1] - sorted[0] == (distinct - 1) as f64;
-    if !is_target && integral && complete && (in_order || run) {
-        return ColumnKind::Id;
-    }
-    let few =
-        distinct <= 2 || (distinct as f64) <= options.max_int_category_share * values.len() as f64;
-    if integral && distinct <= options.max_int_categories && few {
-        ColumnKind::Categorical
-    } else if integral {
-        ColumnKind::Integer
-    } else {
-        ColumnKind::Continuous
-    }
-}
-
-/// The statistics of column `j` of `raw` for the given kind; `given` is the user's entry for
-/// the column, whose `datetime` and `rare_min_count` are kept when set.
-fn column_stats(
-    raw: &RawTable,
-    j: usize,
-    kind: ColumnKind,
-    given: Option<&ColumnSchema>,
-    options: &InferOptions,
-) -> Result<ColumnSchema> {
-    let cells = &raw.columns[j];
-    let texts = || cells.iter().flatten().map(String::as_str);
-    let mut c = ColumnSchema {
-        name: raw.header[j].clone(),
-        kind,
-        min: None,
-        max: None,
-        categories: Vec::new(),
-        format: NumberFormat::default(),
-        has_missing: cells.iter().any(Option::is_none),
-        datetime: None,
-        id: None,
-        rare_min_count: given.and_then(|g| g.rare_min_count),
-        numeric_codes: false,
-        pooled_values: 0,
-    };
-    match kind {
-        ColumnKind::Id => {
-            let mut distinct: Vec<&str> = texts().collect();
-            distinct.sort_unstable();
-            distinct.dedup();
-            c.id = IdShape::learn(&distinct);
-            c.rare_min_count = None;
-        }
-        ColumnKind::Categorical => categorical_stats(raw, j, &mut c, options),
-        ColumnKind::Datetime => {
-            c.datetime = match given.and_then(|g| g.datetime.clone()) {
-                Some(f) => Some(f),
-                None => Some(DatetimeFormat::detect(texts()).ok_or_else(|| {
-                    invalid(format!(
-                        "column `{}` is declared datetime, but its values are in none of the known formats; give its \"datetime\" format in the schema",
-                        c.name
-                    ))
-                })?),
-            };
-            let values = parse_values(raw, j, &c)?;
-            set_bounds(&mut c, &values);
-            let digits = c.datetime.as_ref().map_or(0, |f| f.fraction_digits);
-            c.format = NumberFormat {
-                decimals: digits,
-                ..NumberFormat::default()
-            };
-            c.rare_min_count = None;
-        }
-        ColumnKind::Continuous | ColumnKind::Integer => {
-            let values = parse_values(raw, j, &c)?;
-            set_bounds(&mut c, &values);
-            c.format = NumberFormat::learn_in(texts(), raw.decimal_comma);
-            c.rare_min_count = None;
-        }
-    }
-    Ok(c)
-}
-
-fn set_bounds(c: &mut ColumnSchema, values: &[Option<f64>]) {
-    let present = values.iter().flatten();
-    c.min = present.clone().copied().reduce(f64::min);
-    c.max = present.copied().reduce(f64::max);
-}
-
-/// Categories of column `j`: numeric codes read by value, rare values pooled when the column
-/// is protected (given, or more than `rare_protect_above` distinct values).
-fn categorical_stats(raw: &RawTable, j: usize, c: &mut ColumnSchema, options: &InferOptions) {
-    let cells = &raw.columns[j];
-    let texts: Vec<&str> = cells.iter().flatten().map(String::as_str).collect();
-    c.numeric_codes = !texts.is_empty()
-        && texts
-            .iter()
-            .all(|t| raw.number(t).is_some() && !is_code_like(t));
-    if c.numeric_codes {
-        c.format = NumberFormat::learn_in(texts.iter().copied(), raw.decimal_comma);
-    }
-    let read = read_categories(raw, j, c, false);
-    let mut counts = std::collections::HashMap::<&str, usize>::new();
-    for t in read.iter().flatten() {
-        *counts.entry(t.as_str()).or_default() += 1;
-    }
-    let threshold = c
-        .rare_min_count
-        .unwrap_or(if counts.len() > options.rare_protect_above {
-            options.rare_min_count
-        } else {
-            0
-        });
-    let kept: Vec<Option<String>> = counts
-        .iter()
-        .filter(|&(_, &n)| n >= threshold)
-        .map(|(t, _)| Some(t.to_string()))
-        .collect();
-    c.pooled_values = counts.len() - kept.len();
-    c.categories = sorted_categories(&kept);
-    if c.pooled_values > 0 {
-        c.categories.push(RARE_TOKEN.to_string());
-    }
-    if threshold > 0 {
-        c.rare_min_count = Some(threshold);
-    }
 }
 
 /// The distinct texts of a column, sorted by numeric value when all are numbers (`-2`, `-1`,
