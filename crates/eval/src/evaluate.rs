@@ -41,15 +41,11 @@ pub fn evaluate(
         .max()
         .unwrap_or(0);
     let capped_rows = (longest > cap).then_some(cap);
-    let (real_nn, syn_nn, holdout_nn) = match capped_rows {
-        Some(n) => (
-            subsample(real_train, n, cfg.seed),
-            subsample(syn, n, cfg.seed ^ 1),
-            holdout.map(|h| subsample(h, n, cfg.seed ^ 2)),
-        ),
-        None => (real_train.clone(), syn.clone(), holdout.cloned()),
-    };
-    let (real_nn, syn_nn, holdout_nn) = (&real_nn, &syn_nn, holdout_nn.as_ref());
+    // Tables within the cap are used as they are (borrowed, not copied).
+    let real_nn = subsample(real_train, cap, cfg.seed);
+    let syn_nn = subsample(syn, cap, cfg.seed ^ 1);
+    let holdout_nn = holdout.map(|h| subsample(h, cap, cfg.seed ^ 2));
+    let (real_nn, syn_nn, holdout_nn) = (&*real_nn, &*syn_nn, holdout_nn.as_deref());
     let shape = if cfg.shape {
         Some(timed(&mut tm, "shape", || shape::shape(real_train, syn))?)
     } else {
@@ -124,16 +120,17 @@ pub fn evaluate(
     })
 }
 
-/// At most `n` rows of `table`, drawn without replacement (seeded), in their original order.
-fn subsample(table: &Table, n: usize, seed: u64) -> Table {
+/// At most `n` rows of `table`, drawn without replacement (seeded), in their original order;
+/// the table itself when it has no more.
+fn subsample(table: &Table, n: usize, seed: u64) -> std::borrow::Cow<'_, Table> {
     if table.n_rows() <= n {
-        return table.clone();
+        return std::borrow::Cow::Borrowed(table);
     }
     use rand::SeedableRng;
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let mut rows = rand::seq::index::sample(&mut rng, table.n_rows(), n).into_vec();
     rows.sort_unstable();
-    table.select_rows(&rows)
+    std::borrow::Cow::Owned(table.select_rows(&rows))
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! ([`ColumnSchema`]'s bounds, formats, categories, id shapes) they fill in.
 
 use crate::datetime::DatetimeFormat;
-use crate::error::{Result, TabularError};
+use crate::error::Result;
 use crate::id::IdShape;
 use crate::number::{NumberFormat, is_code_like, is_non_finite_number};
 use crate::read::RawTable;
@@ -55,19 +55,9 @@ pub(crate) fn infer_kind(
             .zip(&numbers)
             .all(|(t, v)| v.is_some() || is_non_finite_number(t))
     {
-        let i = numbers.iter().position(Option::is_none).unwrap_or(0);
-        let row = cells
-            .iter()
-            .zip(&raw.rows)
-            .filter(|(c, _)| c.is_some())
-            .nth(i)
-            .map_or(0, |(_, &r)| r);
-        return Err(TabularError::NonFinite {
-            file: raw.source.clone(),
-            row,
-            column: name.to_string(),
-            value: texts[i].to_string(),
-        });
+        // Every cell that is not a number is a non-finite one: the typed parse reports the
+        // first of them, with its row.
+        parse_values(raw, j, None)?;
     }
     let code_like = texts
         .iter()
@@ -165,7 +155,7 @@ pub(crate) fn column_stats(
                     ))
                 })?),
             };
-            let values = parse_values(raw, j, &c)?;
+            let values = parse_values(raw, j, c.datetime.as_ref())?;
             set_bounds(&mut c, &values);
             let digits = c.datetime.as_ref().map_or(0, |f| f.fraction_digits);
             c.format = NumberFormat {
@@ -175,7 +165,7 @@ pub(crate) fn column_stats(
             c.rare_min_count = None;
         }
         ColumnKind::Continuous | ColumnKind::Integer => {
-            let values = parse_values(raw, j, &c)?;
+            let values = parse_values(raw, j, c.datetime.as_ref())?;
             set_bounds(&mut c, &values);
             c.format = NumberFormat::learn_in(texts(), raw.decimal_comma);
             c.rare_min_count = None;

@@ -263,7 +263,7 @@ impl Schema {
                 .position(&c.name)
                 .ok_or_else(|| missing_column(&raw.source, &c.name))?;
             let column = if c.kind.is_numerical() {
-                Column::numerical(c.name.clone(), parse_values(raw, j, c)?)
+                Column::numerical(c.name.clone(), parse_values(raw, j, c.datetime.as_ref())?)
             } else {
                 Column::categorical(c.name.clone(), categorical_cells(raw, j, c))
             };
@@ -436,10 +436,13 @@ fn missing_column(file: &str, column: &str) -> TabularError {
     }
 }
 
-/// The values of column `j` of `raw` typed as `c` says (numbers, or datetime seconds),
-/// reporting the first cell that does not read.
-pub(crate) fn parse_values(raw: &RawTable, j: usize, c: &ColumnSchema) -> Result<Vec<Option<f64>>> {
-    let dt = c.datetime.as_ref();
+/// The values of column `j` of `raw` as numbers, or as datetime seconds in `dt`'s format,
+/// reporting the first cell that does not read (a non-finite number as such).
+pub(crate) fn parse_values(
+    raw: &RawTable,
+    j: usize,
+    dt: Option<&DatetimeFormat>,
+) -> Result<Vec<Option<f64>>> {
     raw.columns[j]
         .iter()
         .zip(&raw.rows)
