@@ -8,7 +8,7 @@
 use crate::backends::{self, Kind};
 use crate::naive::NaiveBackend;
 use anyhow::Result;
-use scorediff_backend::Backend;
+use scorediff_backend::prelude::*;
 use scorediff_conformance::{self as conformance, Report, SuiteConfig};
 use std::process::ExitCode;
 

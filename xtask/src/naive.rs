@@ -3,8 +3,10 @@
 //! of both real backends (so faer is checked too, not only compared with itself).
 
 use scorediff_backend::ops::check_blocks;
+use scorediff_backend::prelude::*;
 use scorediff_backend::{
-    Backend, Binary, ColumnBlock, DeviceMatrix, Result, Transpose, Unary, arg_err, shape_err,
+    Activation, ActivationOps, ArcCos, Binary, ColumnBlock, Result, Transpose, Unary, arg_err,
+    shape_err,
 };
 
 /// A row-major host matrix.
@@ -69,13 +71,15 @@ fn range(op: &'static str, start: usize, end: usize, n: usize) -> Result<()> {
     Ok(())
 }
 
-impl Backend for NaiveBackend {
+impl Device for NaiveBackend {
     type Matrix = NaiveMatrix;
 
     fn name(&self) -> String {
         "naive host reference".into()
     }
+}
 
+impl MemoryOps for NaiveBackend {
     fn zeros(&self, rows: usize, cols: usize) -> Result<NaiveMatrix> {
         self.full(rows, cols, 0.0)
     }
@@ -105,7 +109,9 @@ impl Backend for NaiveBackend {
     fn copy(&self, a: &NaiveMatrix) -> Result<NaiveMatrix> {
         Ok(a.clone())
     }
+}
 
+impl LinalgOps for NaiveBackend {
     /// Each entry of `op(A) op(B)` is a dot product accumulated in `f64`.
     fn gemm(
         &self,
@@ -167,7 +173,9 @@ impl Backend for NaiveBackend {
         let t = NaiveMatrix::new(a.cols, a.rows, vec![0.0; a.data.len()]);
         Ok(t.map(|i, j, _| a.at(j, i)))
     }
+}
 
+impl ElementwiseOps for NaiveBackend {
     fn unary(&self, op: Unary, a: &NaiveMatrix) -> Result<NaiveMatrix> {
         Ok(a.map(|_, _, x| op.apply(x)))
     }
@@ -209,7 +217,9 @@ impl Backend for NaiveBackend {
         }
         Ok(a.map(|i, _, x| op.apply(x, col.data[i])))
     }
+}
 
+impl ReduceOps for NaiveBackend {
     fn row_sums(&self, a: &NaiveMatrix) -> Result<NaiveMatrix> {
         let s = (0..a.rows).map(|i| (0..a.cols).map(|j| f64::from(a.at(i, j))).sum::<f64>() as f32);
         Ok(NaiveMatrix::new(a.rows, 1, s.collect()))
@@ -219,7 +229,9 @@ impl Backend for NaiveBackend {
         let s = (0..a.cols).map(|j| (0..a.rows).map(|i| f64::from(a.at(i, j))).sum::<f64>() as f32);
         Ok(NaiveMatrix::new(1, a.cols, s.collect()))
     }
+}
 
+impl StructureOps for NaiveBackend {
     fn gather_rows(&self, a: &NaiveMatrix, indices: &[usize]) -> Result<NaiveMatrix> {
         let mut data = Vec::with_capacity(indices.len() * a.cols);
         for &i in indices {
@@ -314,5 +326,30 @@ impl Backend for NaiveBackend {
             }
         }
         Ok(dx)
+    }
+}
+
+/// The scalar definitions ([`Activation`], [`ArcCos`]), one map per call.
+impl ActivationOps for NaiveBackend {
+    fn activation(&self, act: Activation, x: &NaiveMatrix) -> Result<NaiveMatrix> {
+        Ok(x.map(|_, _, v| act.apply(v)))
+    }
+
+    fn activation_grad(&self, act: Activation, x: &NaiveMatrix) -> Result<NaiveMatrix> {
+        Ok(x.map(|_, _, v| act.derivative(v)))
+    }
+
+    fn activation_backward(
+        &self,
+        act: Activation,
+        x: &NaiveMatrix,
+        dy: &NaiveMatrix,
+    ) -> Result<NaiveMatrix> {
+        same("activation_backward", x, dy)?;
+        Ok(x.map(|i, j, v| act.backward(v, dy.at(i, j))))
+    }
+
+    fn arc_cosine(&self, degree: ArcCos, c: &NaiveMatrix) -> Result<NaiveMatrix> {
+        Ok(c.map(|_, _, v| degree.apply(v)))
     }
 }

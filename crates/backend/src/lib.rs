@@ -17,7 +17,7 @@ mod error;
 pub mod ops;
 
 pub use error::{BackendError, Result, arg_err, shape_err};
-pub use ops::{Binary, ColumnBlock, Layout, Transpose, Unary};
+pub use ops::{Activation, ArcCos, Binary, ColumnBlock, Layout, Transpose, Unary};
 
 use std::fmt::Debug;
 
@@ -41,20 +41,19 @@ pub trait DeviceMatrix {
     }
 }
 
-/// A compute device holding row-major `f32` matrices.
-///
-/// Implementations: `scorediff_faer::FaerBackend` (CPU, multi-threaded) and
-/// `scorediff_wgpu::WgpuBackend` (WGSL compute shaders). The handle is cheap to clone and
-/// shares the device.
-pub trait Backend: Clone + Debug + Send + Sync + 'static {
+/// A compute device holding row-major `f32` matrices: the matrix type and a name. The
+/// operations come in op traits ([`MemoryOps`], [`LinalgOps`], [`ElementwiseOps`],
+/// [`ReduceOps`], [`StructureOps`], [`ActivationOps`]); [`Backend`] is all of them.
+pub trait Device: Clone + Debug + Send + Sync + 'static {
     /// A device-resident row-major `f32` matrix.
     type Matrix: DeviceMatrix + Debug + Send + Sync;
 
     /// A human-readable description, e.g. `faer (2 threads)` or `wgpu: llvmpipe (Vulkan)`.
     fn name(&self) -> String;
+}
 
-    // ---- memory -------------------------------------------------------------------------
-
+/// Allocation and host transfers.
+pub trait MemoryOps: Device {
     /// A `rows x cols` matrix of zeros.
     fn zeros(&self, rows: usize, cols: usize) -> Result<Self::Matrix>;
 
@@ -73,9 +72,10 @@ pub trait Backend: Clone + Debug + Send + Sync + 'static {
 
     /// A deep copy of `a`.
     fn copy(&self, a: &Self::Matrix) -> Result<Self::Matrix>;
+}
 
-    // ---- linear algebra -----------------------------------------------------------------
-
+/// Matrix products and transposition.
+pub trait LinalgOps: MemoryOps {
     /// General matrix multiply-accumulate: `C = alpha * op(A) * op(B) + beta * C`,
     /// where `op` transposes its operand when the flag says so. With `beta == 0`, `C`'s
     /// previous contents are ignored (NaNs in it do not propagate).
@@ -94,8 +94,24 @@ pub trait Backend: Clone + Debug + Send + Sync + 'static {
     /// The transpose of `a`.
     fn transpose(&self, a: &Self::Matrix) -> Result<Self::Matrix>;
 
-    // ---- elementwise --------------------------------------------------------------------
+    /// `op(A) * op(B)` into a new matrix.
+    fn matmul(
+        &self,
+        a: &Self::Matrix,
+        trans_a: Transpose,
+        b: &Self::Matrix,
+        trans_b: Transpose,
+    ) -> Result<Self::Matrix> {
+        let rows = if trans_a.is_yes() { a.cols() } else { a.rows() };
+        let cols = if trans_b.is_yes() { b.rows() } else { b.cols() };
+        let mut c = self.zeros(rows, cols)?;
+        self.gemm(1.0, a, trans_a, b, trans_b, 0.0, &mut c)?;
+        Ok(c)
+    }
+}
 
+/// Elementwise maps and broadcasts.
+pub trait ElementwiseOps: MemoryOps {
     /// `op(a)` elementwise.
     fn unary(&self, op: Unary, a: &Self::Matrix) -> Result<Self::Matrix>;
 
@@ -126,16 +142,50 @@ pub trait Backend: Clone + Debug + Send + Sync + 'static {
         col: &Self::Matrix,
     ) -> Result<Self::Matrix>;
 
-    // ---- reductions ---------------------------------------------------------------------
+    /// `a + b`.
+    fn add(&self, a: &Self::Matrix, b: &Self::Matrix) -> Result<Self::Matrix> {
+        self.binary(Binary::Add, a, b)
+    }
 
+    /// `a - b`.
+    fn sub(&self, a: &Self::Matrix, b: &Self::Matrix) -> Result<Self::Matrix> {
+        self.binary(Binary::Sub, a, b)
+    }
+
+    /// `a * b` elementwise.
+    fn mul(&self, a: &Self::Matrix, b: &Self::Matrix) -> Result<Self::Matrix> {
+        self.binary(Binary::Mul, a, b)
+    }
+
+    /// `s * a`.
+    fn scale(&self, a: &Self::Matrix, s: f32) -> Result<Self::Matrix> {
+        self.affine(a, s, 0.0)
+    }
+}
+
+/// Row and column reductions.
+pub trait ReduceOps: ElementwiseOps {
     /// Sum of each row: a `rows x 1` column vector.
     fn row_sums(&self, a: &Self::Matrix) -> Result<Self::Matrix>;
 
     /// Sum of each column: a `1 x cols` row vector.
     fn col_sums(&self, a: &Self::Matrix) -> Result<Self::Matrix>;
 
-    // ---- structure ----------------------------------------------------------------------
+    /// Sum of all elements, accumulated on the host in `f64`. Synchronises.
+    fn sum(&self, a: &Self::Matrix) -> Result<f64> {
+        let sums = self.col_sums(a)?;
+        Ok(self.to_host(&sums)?.iter().map(|&v| f64::from(v)).sum())
+    }
 
+    /// Squared Euclidean norm of each row: a `rows x 1` column vector.
+    fn row_sq_norms(&self, a: &Self::Matrix) -> Result<Self::Matrix> {
+        let sq = self.unary(Unary::Square, a)?;
+        self.row_sums(&sq)
+    }
+}
+
+/// Row and column selection, concatenation, and softmax within column blocks.
+pub trait StructureOps: MemoryOps {
     /// The rows of `a` at `indices`, in that order (repeats allowed).
     fn gather_rows(&self, a: &Self::Matrix, indices: &[usize]) -> Result<Self::Matrix>;
 
@@ -156,8 +206,8 @@ pub trait Backend: Clone + Debug + Send + Sync + 'static {
     /// block maximum is subtracted first).
     fn softmax_blocks(&self, a: &Self::Matrix, blocks: &[ColumnBlock]) -> Result<Self::Matrix>;
 
-    /// Backward pass of [`Backend::softmax_blocks`]: given its output `y` and the gradient
-    /// `dy` with respect to `y`, returns the gradient with respect to its input,
+    /// Backward pass of [`StructureOps::softmax_blocks`]: given its output `y` and the
+    /// gradient `dy` with respect to `y`, returns the gradient with respect to its input,
     /// `dx = y * (dy - sum_block(dy * y))` inside blocks and `dy` outside them.
     fn softmax_blocks_backward(
         &self,
@@ -165,53 +215,61 @@ pub trait Backend: Clone + Debug + Send + Sync + 'static {
         dy: &Self::Matrix,
         blocks: &[ColumnBlock],
     ) -> Result<Self::Matrix>;
+}
 
-    // ---- provided conveniences ----------------------------------------------------------
+/// Activations, their derivatives and fused backward maps, and the arc-cosine kernel maps.
+///
+/// Every method has a default composed of the core elementwise ops (the formulas of
+/// [`Activation`] and [`ArcCos`]); a backend overrides them with fused kernels (both
+/// backends here do: one pass instead of three to five).
+pub trait ActivationOps: ElementwiseOps {
+    /// `phi(x)` elementwise.
+    fn activation(&self, act: Activation, x: &Self::Matrix) -> Result<Self::Matrix> {
+        ops::composed::activation(self, act, x)
+    }
 
-    /// `op(A) * op(B)` into a new matrix.
-    fn matmul(
+    /// The derivative `phi'(x)` elementwise (for ReLU the step `1{x > 0}`).
+    fn activation_grad(&self, act: Activation, x: &Self::Matrix) -> Result<Self::Matrix> {
+        ops::composed::activation_grad(self, act, x)
+    }
+
+    /// The fused backward map `dy * phi'(x)` of a pre-activation `x` and an incoming
+    /// gradient `dy` of the same shape.
+    fn activation_backward(
         &self,
-        a: &Self::Matrix,
-        trans_a: Transpose,
-        b: &Self::Matrix,
-        trans_b: Transpose,
+        act: Activation,
+        x: &Self::Matrix,
+        dy: &Self::Matrix,
     ) -> Result<Self::Matrix> {
-        let rows = if trans_a.is_yes() { a.cols() } else { a.rows() };
-        let cols = if trans_b.is_yes() { b.rows() } else { b.cols() };
-        let mut c = self.zeros(rows, cols)?;
-        self.gemm(1.0, a, trans_a, b, trans_b, 0.0, &mut c)?;
-        Ok(c)
+        ops::composed::activation_backward(self, act, x, dy)
     }
 
-    /// `a + b`.
-    fn add(&self, a: &Self::Matrix, b: &Self::Matrix) -> Result<Self::Matrix> {
-        self.binary(Binary::Add, a, b)
+    /// The arc-cosine kernel map of a cosine matrix (clamped to `[-1, 1]`).
+    fn arc_cosine(&self, degree: ArcCos, c: &Self::Matrix) -> Result<Self::Matrix> {
+        ops::composed::arc_cosine(self, degree, c)
     }
+}
 
-    /// `a - b`.
-    fn sub(&self, a: &Self::Matrix, b: &Self::Matrix) -> Result<Self::Matrix> {
-        self.binary(Binary::Sub, a, b)
-    }
+/// A compute device with every op trait: what numerical code above this crate is generic
+/// over (`B: Backend`). Implemented for every type that implements the op traits.
+///
+/// Implementations: `scorediff_faer::FaerBackend` (CPU, multi-threaded) and
+/// `scorediff_wgpu::WgpuBackend` (WGSL compute shaders). The handle is cheap to clone and
+/// shares the device.
+pub trait Backend:
+    MemoryOps + LinalgOps + ElementwiseOps + ReduceOps + StructureOps + ActivationOps
+{
+}
 
-    /// `a * b` elementwise.
-    fn mul(&self, a: &Self::Matrix, b: &Self::Matrix) -> Result<Self::Matrix> {
-        self.binary(Binary::Mul, a, b)
-    }
+impl<T> Backend for T where
+    T: MemoryOps + LinalgOps + ElementwiseOps + ReduceOps + StructureOps + ActivationOps
+{
+}
 
-    /// `s * a`.
-    fn scale(&self, a: &Self::Matrix, s: f32) -> Result<Self::Matrix> {
-        self.affine(a, s, 0.0)
-    }
-
-    /// Sum of all elements, accumulated on the host in `f64`. Synchronises.
-    fn sum(&self, a: &Self::Matrix) -> Result<f64> {
-        let sums = self.col_sums(a)?;
-        Ok(self.to_host(&sums)?.iter().map(|&v| f64::from(v)).sum())
-    }
-
-    /// Squared Euclidean norm of each row: a `rows x 1` column vector.
-    fn row_sq_norms(&self, a: &Self::Matrix) -> Result<Self::Matrix> {
-        let sq = self.unary(Unary::Square, a)?;
-        self.row_sums(&sq)
-    }
+/// The op traits, for code that calls operations on a concrete backend type.
+pub mod prelude {
+    pub use crate::{
+        ActivationOps, Backend, Device, DeviceMatrix, ElementwiseOps, LinalgOps, MemoryOps,
+        ReduceOps, StructureOps,
+    };
 }

@@ -21,17 +21,9 @@ impl Transpose {
     }
 }
 
-/// Elementwise unary operations.
+/// Elementwise unary operations: the core maps every backend implements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Unary {
-    /// `max(x, 0)`.
-    Relu,
-    /// Derivative of ReLU: `1` where `x > 0`, else `0`.
-    ReluGrad,
-    /// `x * sigmoid(x)`.
-    Silu,
-    /// Derivative of SiLU: `s + x s (1 - s)` with `s = sigmoid(x)`.
-    SiluGrad,
     /// `1 / (1 + e^{-x})`.
     Sigmoid,
     /// `tanh(x)`.
@@ -52,22 +44,15 @@ pub enum Unary {
     Sin,
     /// `cos(x)` (time embeddings).
     Cos,
-    /// Arc-cosine kernel of degree 0 on a cosine `c` (clamped to `[-1, 1]`):
-    /// `kappa0(c) = (pi - acos c) / pi`. The two-layer ReLU NTK of DESIGN.md §1 is
-    /// `k(z, z') = (z . z') kappa0(cos angle) / 2`.
-    ArcCos0,
-    /// Arc-cosine kernel of degree 1 on a cosine `c` (clamped to `[-1, 1]`):
-    /// `kappa1(c) = (sqrt(1 - c^2) + (pi - acos c) c) / pi`, the NNGP map of a ReLU layer.
-    ArcCos1,
+    /// `acos(x)` on `[-1, 1]` (NaN outside).
+    Acos,
+    /// The step `1{x > 0}` (1 where `x > 0`, else 0; 0 for NaN).
+    Step,
 }
 
 impl Unary {
     /// Every unary operation, for op suites.
-    pub const ALL: [Unary; 16] = [
-        Unary::Relu,
-        Unary::ReluGrad,
-        Unary::Silu,
-        Unary::SiluGrad,
+    pub const ALL: [Unary; 12] = [
         Unary::Sigmoid,
         Unary::Tanh,
         Unary::Exp,
@@ -78,27 +63,14 @@ impl Unary {
         Unary::Recip,
         Unary::Sin,
         Unary::Cos,
-        Unary::ArcCos0,
-        Unary::ArcCos1,
+        Unary::Acos,
+        Unary::Step,
     ];
 
     /// The scalar definition of the operation.
     #[inline]
     pub fn apply(self, x: f32) -> f32 {
         match self {
-            Unary::Relu => x.max(0.0),
-            Unary::ReluGrad => {
-                if x > 0.0 {
-                    1.0
-                } else {
-                    0.0
-                }
-            }
-            Unary::Silu => x * sigmoid(x),
-            Unary::SiluGrad => {
-                let s = sigmoid(x);
-                s + x * s * (1.0 - s)
-            }
             Unary::Sigmoid => sigmoid(x),
             Unary::Tanh => x.tanh(),
             Unary::Exp => x.exp(),
@@ -109,24 +81,14 @@ impl Unary {
             Unary::Recip => 1.0 / x,
             Unary::Sin => x.sin(),
             Unary::Cos => x.cos(),
-            Unary::ArcCos0 => {
-                let c = x.clamp(-1.0, 1.0);
-                (PI - c.acos()) / PI
-            }
-            Unary::ArcCos1 => {
-                let c = x.clamp(-1.0, 1.0);
-                ((1.0 - c * c).max(0.0).sqrt() + (PI - c.acos()) * c) / PI
-            }
+            Unary::Acos => x.acos(),
+            Unary::Step => step(x),
         }
     }
 
     /// Short lower-case name, for reports.
     pub fn name(self) -> &'static str {
         match self {
-            Unary::Relu => "relu",
-            Unary::ReluGrad => "relu_grad",
-            Unary::Silu => "silu",
-            Unary::SiluGrad => "silu_grad",
             Unary::Sigmoid => "sigmoid",
             Unary::Tanh => "tanh",
             Unary::Exp => "exp",
@@ -137,10 +99,15 @@ impl Unary {
             Unary::Recip => "recip",
             Unary::Sin => "sin",
             Unary::Cos => "cos",
-            Unary::ArcCos0 => "arccos0",
-            Unary::ArcCos1 => "arccos1",
+            Unary::Acos => "acos",
+            Unary::Step => "step",
         }
     }
+}
+
+#[inline]
+fn step(x: f32) -> f32 {
+    if x > 0.0 { 1.0 } else { 0.0 }
 }
 
 /// Numerically stable logistic function: never evaluates `e^x` for large positive `x`.
@@ -154,7 +121,99 @@ pub fn sigmoid(x: f32) -> f32 {
     }
 }
 
-/// Elementwise binary operations, including the fused backward maps of the activations.
+/// Activations of the networks (see [`crate::ActivationOps`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Activation {
+    /// `relu(x) = max(x, 0)`; `relu'(x) = 1{x > 0}`.
+    Relu,
+    /// `silu(x) = x sigmoid(x)`; `silu'(x) = s + x s (1 - s)` with `s = sigmoid(x)`.
+    Silu,
+}
+
+impl Activation {
+    /// Every activation, for op suites.
+    pub const ALL: [Activation; 2] = [Activation::Relu, Activation::Silu];
+
+    /// The scalar definition `phi(x)`.
+    #[inline]
+    pub fn apply(self, x: f32) -> f32 {
+        match self {
+            Activation::Relu => x.max(0.0),
+            Activation::Silu => x * sigmoid(x),
+        }
+    }
+
+    /// The scalar derivative `phi'(x)`.
+    #[inline]
+    pub fn derivative(self, x: f32) -> f32 {
+        match self {
+            Activation::Relu => step(x),
+            Activation::Silu => {
+                let s = sigmoid(x);
+                s + x * s * (1.0 - s)
+            }
+        }
+    }
+
+    /// The scalar fused backward map `dy phi'(x)` (for ReLU exactly `dy` where `x > 0`,
+    /// else `0`, so an infinite `dy` at an inactive unit gives 0, not NaN).
+    #[inline]
+    pub fn backward(self, x: f32, dy: f32) -> f32 {
+        match self {
+            Activation::Relu => {
+                if x > 0.0 {
+                    dy
+                } else {
+                    0.0
+                }
+            }
+            Activation::Silu => dy * self.derivative(x),
+        }
+    }
+
+    /// Short lower-case name, for reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Activation::Relu => "relu",
+            Activation::Silu => "silu",
+        }
+    }
+}
+
+/// The arc-cosine kernel maps of a cosine `c` (clamped to `[-1, 1]`), the ReLU layer's
+/// kernel maps (DESIGN.md §1): the two-layer ReLU NTK is `k(z, z') = (z . z') kappa0(c) / 2`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ArcCos {
+    /// Degree 0: `kappa0(c) = (pi - acos c) / pi` (the NTK map of a ReLU layer).
+    Degree0,
+    /// Degree 1: `kappa1(c) = (sqrt(1 - c^2) + (pi - acos c) c) / pi` (the NNGP map).
+    Degree1,
+}
+
+impl ArcCos {
+    /// Both degrees, for op suites.
+    pub const ALL: [ArcCos; 2] = [ArcCos::Degree0, ArcCos::Degree1];
+
+    /// The scalar definition.
+    #[inline]
+    pub fn apply(self, x: f32) -> f32 {
+        let c = x.clamp(-1.0, 1.0);
+        match self {
+            ArcCos::Degree0 => (PI - c.acos()) / PI,
+            ArcCos::Degree1 => ((1.0 - c * c).max(0.0).sqrt() + (PI - c.acos()) * c) / PI,
+        }
+    }
+
+    /// Short lower-case name, for reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            ArcCos::Degree0 => "arccos0",
+            ArcCos::Degree1 => "arccos1",
+        }
+    }
+}
+
+/// Elementwise binary operations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Binary {
     /// `a + b`.
@@ -169,23 +228,17 @@ pub enum Binary {
     Max,
     /// `min(a, b)`.
     Min,
-    /// Fused ReLU backward: `b` where the pre-activation `a > 0`, else `0`.
-    ReluBackward,
-    /// Fused SiLU backward: `b * silu'(a)` with `a` the pre-activation.
-    SiluBackward,
 }
 
 impl Binary {
     /// Every binary operation, for op suites.
-    pub const ALL: [Binary; 8] = [
+    pub const ALL: [Binary; 6] = [
         Binary::Add,
         Binary::Sub,
         Binary::Mul,
         Binary::Div,
         Binary::Max,
         Binary::Min,
-        Binary::ReluBackward,
-        Binary::SiluBackward,
     ];
 
     /// The scalar definition of the operation.
@@ -198,14 +251,6 @@ impl Binary {
             Binary::Div => a / b,
             Binary::Max => a.max(b),
             Binary::Min => a.min(b),
-            Binary::ReluBackward => {
-                if a > 0.0 {
-                    b
-                } else {
-                    0.0
-                }
-            }
-            Binary::SiluBackward => b * Unary::SiluGrad.apply(a),
         }
     }
 
@@ -218,8 +263,78 @@ impl Binary {
             Binary::Div => "div",
             Binary::Max => "max",
             Binary::Min => "min",
-            Binary::ReluBackward => "relu_backward",
-            Binary::SiluBackward => "silu_backward",
+        }
+    }
+}
+
+/// The default implementations of [`crate::ActivationOps`], composed of core ops.
+pub(crate) mod composed {
+    use super::{Activation, ArcCos, Binary, PI, Unary};
+    use crate::{DeviceMatrix, ElementwiseOps, Result};
+
+    pub(crate) fn activation<B: ElementwiseOps>(
+        be: &B,
+        act: Activation,
+        x: &B::Matrix,
+    ) -> Result<B::Matrix> {
+        match act {
+            Activation::Relu => be.binary(Binary::Max, x, &be.zeros(x.rows(), x.cols())?),
+            Activation::Silu => be.mul(x, &be.unary(Unary::Sigmoid, x)?),
+        }
+    }
+
+    pub(crate) fn activation_grad<B: ElementwiseOps>(
+        be: &B,
+        act: Activation,
+        x: &B::Matrix,
+    ) -> Result<B::Matrix> {
+        match act {
+            Activation::Relu => be.unary(Unary::Step, x),
+            Activation::Silu => {
+                // s + x s (1 - s)
+                let s = be.unary(Unary::Sigmoid, x)?;
+                let x_s = be.mul(x, &s)?;
+                let tail = be.mul(&x_s, &be.affine(&s, -1.0, 1.0)?)?;
+                be.add(&s, &tail)
+            }
+        }
+    }
+
+    pub(crate) fn activation_backward<B: ElementwiseOps>(
+        be: &B,
+        act: Activation,
+        x: &B::Matrix,
+        dy: &B::Matrix,
+    ) -> Result<B::Matrix> {
+        match act {
+            // dy * 1{x > 0}: the fused map for finite dy (an infinite dy at an inactive
+            // unit gives NaN here, 0 there).
+            Activation::Relu => be.mul(dy, &be.unary(Unary::Step, x)?),
+            Activation::Silu => be.mul(dy, &activation_grad(be, act, x)?),
+        }
+    }
+
+    pub(crate) fn arc_cosine<B: ElementwiseOps>(
+        be: &B,
+        degree: ArcCos,
+        c: &B::Matrix,
+    ) -> Result<B::Matrix> {
+        let (rows, cols) = (c.rows(), c.cols());
+        let clamped = be.binary(Binary::Max, c, &be.full(rows, cols, -1.0)?)?;
+        let clamped = be.binary(Binary::Min, &clamped, &be.full(rows, cols, 1.0)?)?;
+        // pi - acos c
+        let angle_gap = be.affine(&be.unary(Unary::Acos, &clamped)?, -1.0, PI)?;
+        match degree {
+            ArcCos::Degree0 => be.scale(&angle_gap, 1.0 / PI),
+            ArcCos::Degree1 => {
+                let one_minus_sq = be.affine(&be.unary(Unary::Square, &clamped)?, -1.0, 1.0)?;
+                let sine = be.unary(
+                    Unary::Sqrt,
+                    &be.binary(Binary::Max, &one_minus_sq, &be.zeros(rows, cols)?)?,
+                )?;
+                let sum = be.add(&sine, &be.mul(&angle_gap, &clamped)?)?;
+                be.scale(&sum, 1.0 / PI)
+            }
         }
     }
 }
@@ -298,15 +413,15 @@ mod tests {
     fn arccos_kernels_match_closed_forms_at_landmarks() {
         // c = 1: angle 0 -> kappa0 = 1, kappa1 = 1; c = -1: angle pi -> both 0;
         // c = 0: angle pi/2 -> kappa0 = 1/2, kappa1 = 1/pi.
-        assert!((Unary::ArcCos0.apply(1.0) - 1.0).abs() < 1e-6);
-        assert!(Unary::ArcCos0.apply(-1.0).abs() < 1e-6);
-        assert!((Unary::ArcCos0.apply(0.0) - 0.5).abs() < 1e-6);
-        assert!((Unary::ArcCos1.apply(1.0) - 1.0).abs() < 1e-6);
-        assert!(Unary::ArcCos1.apply(-1.0).abs() < 1e-6);
-        assert!((Unary::ArcCos1.apply(0.0) - 1.0 / PI).abs() < 1e-6);
+        assert!((ArcCos::Degree0.apply(1.0) - 1.0).abs() < 1e-6);
+        assert!(ArcCos::Degree0.apply(-1.0).abs() < 1e-6);
+        assert!((ArcCos::Degree0.apply(0.0) - 0.5).abs() < 1e-6);
+        assert!((ArcCos::Degree1.apply(1.0) - 1.0).abs() < 1e-6);
+        assert!(ArcCos::Degree1.apply(-1.0).abs() < 1e-6);
+        assert!((ArcCos::Degree1.apply(0.0) - 1.0 / PI).abs() < 1e-6);
         // Clamping: a cosine a rounding error past 1 stays finite.
-        assert!(Unary::ArcCos0.apply(1.000_001).is_finite());
-        assert!(Unary::ArcCos1.apply(-1.000_001).is_finite());
+        assert!(ArcCos::Degree0.apply(1.000_001).is_finite());
+        assert!(ArcCos::Degree1.apply(-1.000_001).is_finite());
     }
 
     #[test]
@@ -316,7 +431,7 @@ mod tests {
             let f = |v: f64| v / (1.0 + (-v).exp());
             let fd = (f(x as f64 + h) - f(x as f64 - h)) / (2.0 * h);
             assert!(
-                (Unary::SiluGrad.apply(x) as f64 - fd).abs() < 1e-4,
+                (Activation::Silu.derivative(x) as f64 - fd).abs() < 1e-4,
                 "x = {x}"
             );
         }

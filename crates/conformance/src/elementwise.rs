@@ -8,26 +8,87 @@ fn unary_domain(op: Unary) -> Domain {
         Unary::Ln | Unary::Sqrt => Domain::Positive,
         Unary::Recip => Domain::NonZero,
         Unary::Sin | Unary::Cos => Domain::Trig,
-        Unary::ArcCos0 | Unary::ArcCos1 => Domain::Cosine,
+        Unary::Acos => Domain::Unit,
         _ => Domain::Any,
     }
 }
 
 fn unary_tol(op: Unary) -> f64 {
     match op {
-        Unary::Relu | Unary::ReluGrad | Unary::Square | Unary::Abs | Unary::Recip | Unary::Sqrt => {
-            TOL_ARITH
-        }
+        Unary::Step | Unary::Square | Unary::Abs | Unary::Recip | Unary::Sqrt => TOL_ARITH,
         _ => TOL_TRANSCENDENTAL,
     }
 }
 
-fn binary_tol(op: Binary) -> f64 {
-    if op == Binary::SiluBackward {
-        TOL_TRANSCENDENTAL
-    } else {
-        TOL_ARITH
+/// ReLU and its maps are exact selections; SiLU's go through the exponential.
+fn activation_tol(act: Activation) -> f64 {
+    match act {
+        Activation::Relu => TOL_ARITH,
+        Activation::Silu => TOL_TRANSCENDENTAL,
     }
+}
+
+/// Which map of an activation a check runs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum ActivationMap {
+    /// `phi(x)`.
+    Forward,
+    /// `phi'(x)`.
+    Derivative,
+}
+
+pub(crate) fn check_activation<C: Backend, R: Backend>(
+    h: &Harness<'_, C, R>,
+    rng: &mut ChaCha8Rng,
+    case: usize,
+    act: Activation,
+    map: ActivationMap,
+) -> CaseResult {
+    let (rows, cols) = h.shape(rng, case);
+    let p = h.up(&host(rng, rows, cols, Domain::Any, case))?;
+    let out = match map {
+        ActivationMap::Forward => h.pair(h.c.activation(act, &p.c), h.r.activation(act, &p.r))?,
+        ActivationMap::Derivative => h.pair(
+            h.c.activation_grad(act, &p.c),
+            h.r.activation_grad(act, &p.r),
+        )?,
+    };
+    h.rel_max(&out, activation_tol(act))
+}
+
+pub(crate) fn check_activation_backward<C: Backend, R: Backend>(
+    h: &Harness<'_, C, R>,
+    rng: &mut ChaCha8Rng,
+    case: usize,
+    act: Activation,
+) -> CaseResult {
+    let (rows, cols) = h.shape(rng, case);
+    let (x, dy) = (
+        host(rng, rows, cols, Domain::Any, case),
+        host(rng, rows, cols, Domain::Any, case),
+    );
+    let (px, pdy) = (h.up(&x)?, h.up(&dy)?);
+    let out = h.pair(
+        h.c.activation_backward(act, &px.c, &pdy.c),
+        h.r.activation_backward(act, &px.r, &pdy.r),
+    )?;
+    h.rel_max(&out, activation_tol(act))
+}
+
+pub(crate) fn check_arc_cosine<C: Backend, R: Backend>(
+    h: &Harness<'_, C, R>,
+    rng: &mut ChaCha8Rng,
+    case: usize,
+    degree: ArcCos,
+) -> CaseResult {
+    let (rows, cols) = h.shape(rng, case);
+    let p = h.up(&host(rng, rows, cols, Domain::Cosine, case))?;
+    let out = h.pair(h.c.arc_cosine(degree, &p.c), h.r.arc_cosine(degree, &p.r))?;
+    h.rel_max(&out, TOL_TRANSCENDENTAL)
+}
+
+fn binary_tol(_: Binary) -> f64 {
+    TOL_ARITH
 }
 
 /// Per-element scale of a binary op: `|a| + |b|` for sums and differences (their error

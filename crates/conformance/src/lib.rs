@@ -27,10 +27,10 @@
 //! | --- | --- | --- |
 //! | copies, slices, gathers, concatenations, transpose, fills | `max |ref|` | 0 (bit-exact) |
 //! | `+`, `-` (binary and broadcast) | `max (|a| + |b|)` | [`TOL_ARITH`] = 1e-6 |
-//! | `*`, `/`, max, min, relu, relu_grad, square, abs, recip, sqrt, relu_backward | `max |ref|` | [`TOL_ARITH`] |
+//! | `*`, `/`, max, min, step, square, abs, recip, sqrt; the ReLU activation, derivative and backward | `max |ref|` | [`TOL_ARITH`] |
 //! | affine `s x + t` | `max (|s x| + |t|)` | [`TOL_ARITH`] |
 //! | axpby | `max (|alpha x| + |beta y|)` | [`TOL_ARITH`] |
-//! | exp, ln, sigmoid, tanh, silu, silu_grad, sin, cos, arccos0/1, silu_backward | `max |ref|` | [`TOL_TRANSCENDENTAL`] = 1e-5 |
+//! | exp, ln, sigmoid, tanh, sin, cos, acos; the SiLU activation, derivative and backward; arccos0/1 | `max |ref|` | [`TOL_TRANSCENDENTAL`] = 1e-5 |
 //! | gemm, `K` the inner dimension | `max (|alpha| (|op A| |op B|)_ij + |beta| |C_ij|)` | [`tol_accumulate`]`(K)` |
 //! | row/col sums, sum, row_sq_norms over `n` terms | `max sum |a|` | [`tol_accumulate`]`(n)` |
 //! | softmax_blocks | 1 (outputs are probabilities) | [`TOL_TRANSCENDENTAL`] |
@@ -46,7 +46,7 @@
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use scorediff_backend::{
-    Backend, BackendError, Binary, ColumnBlock, DeviceMatrix, Transpose, Unary,
+    Activation, ArcCos, Backend, BackendError, Binary, ColumnBlock, DeviceMatrix, Transpose, Unary,
 };
 use std::fmt;
 
@@ -269,6 +269,8 @@ enum Domain {
     Trig,
     /// `[-1.2, 1.2]` (cosines, with some clamping).
     Cosine,
+    /// `[-1, 1]` (`acos`).
+    Unit,
 }
 
 /// A host matrix.
@@ -302,6 +304,9 @@ fn values(rng: &mut ChaCha8Rng, n: usize, domain: Domain, case: usize) -> Vec<f3
         .map(|_| {
             if domain == Domain::Cosine && case % 4 != 2 {
                 return rng.random_range(-1.2f32..=1.2);
+            }
+            if domain == Domain::Unit && case % 4 != 2 {
+                return rng.random_range(-1.0f32..=1.0);
             }
             if domain == Domain::Any && rng.random_bool(0.05) {
                 return 0.0;
@@ -462,6 +467,31 @@ fn checks<C: Backend, R: Backend>() -> Vec<(String, Check<C, R>)> {
         v.push((
             format!("binary/{}", op.name()),
             Box::new(move |h, rng, case| check_binary(h, rng, case, op)),
+        ));
+    }
+    for act in Activation::ALL {
+        let name = act.name();
+        v.push((
+            format!("activation/{name}"),
+            Box::new(move |h, rng, case| {
+                check_activation(h, rng, case, act, ActivationMap::Forward)
+            }),
+        ));
+        v.push((
+            format!("activation_grad/{name}"),
+            Box::new(move |h, rng, case| {
+                check_activation(h, rng, case, act, ActivationMap::Derivative)
+            }),
+        ));
+        v.push((
+            format!("activation_backward/{name}"),
+            Box::new(move |h, rng, case| check_activation_backward(h, rng, case, act)),
+        ));
+    }
+    for degree in ArcCos::ALL {
+        v.push((
+            format!("arc_cosine/{}", degree.name()),
+            Box::new(move |h, rng, case| check_arc_cosine(h, rng, case, degree)),
         ));
     }
     let more: Vec<(&str, Check<C, R>)> = vec![

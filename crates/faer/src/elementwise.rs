@@ -5,7 +5,7 @@
 
 use crate::{FaerMatrix, fastmath};
 use rayon::prelude::*;
-use scorediff_backend::{Binary, Unary};
+use scorediff_backend::{Activation, ArcCos, Binary, Unary};
 
 /// Elements per parallel task; below this a single thread is faster.
 const BLOCK: usize = 1 << 15;
@@ -87,8 +87,6 @@ pub(crate) fn unary(parallel: bool, op: Unary, a: &FaerMatrix) -> FaerMatrix {
     macro_rules! with {
         ($($v:ident),*) => {
             match op {
-                Unary::Silu => map(parallel, a, fastmath::silu),
-                Unary::SiluGrad => map(parallel, a, fastmath::silu_grad),
                 Unary::Sigmoid => map(parallel, a, fastmath::sigmoid),
                 Unary::Tanh => map(parallel, a, fastmath::tanh),
                 Unary::Exp => map(parallel, a, fastmath::exp),
@@ -96,26 +94,56 @@ pub(crate) fn unary(parallel: bool, op: Unary, a: &FaerMatrix) -> FaerMatrix {
             }
         };
     }
-    with!(
-        Relu, ReluGrad, Ln, Sqrt, Square, Abs, Recip, Sin, Cos, ArcCos0, ArcCos1
-    )
+    with!(Ln, Sqrt, Square, Abs, Recip, Sin, Cos, Acos, Step)
+}
+
+/// `phi(a)` in one pass (SiLU on the branch-free kernel).
+pub(crate) fn activation(parallel: bool, act: Activation, a: &FaerMatrix) -> FaerMatrix {
+    match act {
+        Activation::Relu => map(parallel, a, |x| Activation::Relu.apply(x)),
+        Activation::Silu => map(parallel, a, fastmath::silu),
+    }
+}
+
+/// `phi'(a)` in one pass.
+pub(crate) fn activation_grad(parallel: bool, act: Activation, a: &FaerMatrix) -> FaerMatrix {
+    match act {
+        Activation::Relu => map(parallel, a, |x| Activation::Relu.derivative(x)),
+        Activation::Silu => map(parallel, a, fastmath::silu_grad),
+    }
+}
+
+/// `dy * phi'(x)` in one pass.
+pub(crate) fn activation_backward(
+    parallel: bool,
+    act: Activation,
+    x: &FaerMatrix,
+    dy: &FaerMatrix,
+) -> FaerMatrix {
+    match act {
+        Activation::Relu => zip(parallel, x, dy, |a, b| Activation::Relu.backward(a, b)),
+        Activation::Silu => zip(parallel, x, dy, silu_backward),
+    }
+}
+
+/// The arc-cosine map of degree `degree` in one pass.
+pub(crate) fn arc_cosine(parallel: bool, degree: ArcCos, a: &FaerMatrix) -> FaerMatrix {
+    match degree {
+        ArcCos::Degree0 => map(parallel, a, |x| ArcCos::Degree0.apply(x)),
+        ArcCos::Degree1 => map(parallel, a, |x| ArcCos::Degree1.apply(x)),
+    }
 }
 
 /// Evaluates `$body` with `$f` bound to the kernel of the binary operation `$op`: one
 /// monomorphic closure per operation, chosen once outside the loops (as in [`unary`]), and
 /// the same kernel for [`binary`] and the broadcasts, so that a broadcast gives the same
-/// bits as [`binary`] on the expanded operand. The fused SiLU backward uses
-/// [`fastmath::silu_grad`].
+/// bits as [`binary`] on the expanded operand.
 macro_rules! with_binary_kernel {
     ($op:expr, |$f:ident| $body:expr) => {
-        with_binary_kernel!(@ $op, $f, $body; Add, Sub, Mul, Div, Max, Min, ReluBackward)
+        with_binary_kernel!(@ $op, $f, $body; Add, Sub, Mul, Div, Max, Min)
     };
     (@ $op:expr, $f:ident, $body:expr; $($v:ident),*) => {
         match $op {
-            Binary::SiluBackward => {
-                let $f = silu_backward;
-                $body
-            }
             $(Binary::$v => {
                 let $f = |x: f32, y: f32| Binary::$v.apply(x, y);
                 $body

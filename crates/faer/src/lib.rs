@@ -18,7 +18,8 @@ mod structure;
 
 use faer::{Accum, MatMut, MatRef, Par};
 use scorediff_backend::{
-    Backend, Binary, ColumnBlock, DeviceMatrix, Result, Transpose, Unary, shape_err,
+    Activation, ActivationOps, ArcCos, Binary, ColumnBlock, Device, DeviceMatrix, ElementwiseOps,
+    LinalgOps, MemoryOps, ReduceOps, Result, StructureOps, Transpose, Unary, shape_err,
 };
 
 /// A row-major `f32` matrix in host memory.
@@ -112,7 +113,7 @@ fn same_shape(op: &'static str, a: &FaerMatrix, b: &FaerMatrix) -> Result<()> {
     Ok(())
 }
 
-impl Backend for FaerBackend {
+impl Device for FaerBackend {
     type Matrix = FaerMatrix;
 
     fn name(&self) -> String {
@@ -121,7 +122,9 @@ impl Backend for FaerBackend {
             par => format!("faer ({} threads)", par.degree()),
         }
     }
+}
 
+impl MemoryOps for FaerBackend {
     fn zeros(&self, rows: usize, cols: usize) -> Result<FaerMatrix> {
         self.full(rows, cols, 0.0)
     }
@@ -151,7 +154,9 @@ impl Backend for FaerBackend {
     fn copy(&self, a: &FaerMatrix) -> Result<FaerMatrix> {
         Ok(a.clone())
     }
+}
 
+impl LinalgOps for FaerBackend {
     fn gemm(
         &self,
         alpha: f32,
@@ -212,7 +217,9 @@ impl Backend for FaerBackend {
         out.as_mat_mut().copy_from(a.as_mat_ref().transpose());
         Ok(out)
     }
+}
 
+impl ElementwiseOps for FaerBackend {
     fn unary(&self, op: Unary, a: &FaerMatrix) -> Result<FaerMatrix> {
         Ok(elementwise::unary(self.parallel(), op, a))
     }
@@ -267,7 +274,9 @@ impl Backend for FaerBackend {
             &col.data,
         ))
     }
+}
 
+impl ReduceOps for FaerBackend {
     fn row_sums(&self, a: &FaerMatrix) -> Result<FaerMatrix> {
         Ok(elementwise::row_sums(self.parallel(), a))
     }
@@ -275,7 +284,9 @@ impl Backend for FaerBackend {
     fn col_sums(&self, a: &FaerMatrix) -> Result<FaerMatrix> {
         Ok(elementwise::col_sums(self.parallel(), a))
     }
+}
 
+impl StructureOps for FaerBackend {
     fn gather_rows(&self, a: &FaerMatrix, indices: &[usize]) -> Result<FaerMatrix> {
         structure::gather_rows(a, indices)
     }
@@ -308,5 +319,35 @@ impl Backend for FaerBackend {
     ) -> Result<FaerMatrix> {
         same_shape("softmax_blocks_backward", y, dy)?;
         structure::softmax_blocks_backward(y, dy, blocks)
+    }
+}
+
+/// The fused one-pass kernels (instead of the composed defaults).
+impl ActivationOps for FaerBackend {
+    fn activation(&self, act: Activation, x: &FaerMatrix) -> Result<FaerMatrix> {
+        Ok(elementwise::activation(self.parallel(), act, x))
+    }
+
+    fn activation_grad(&self, act: Activation, x: &FaerMatrix) -> Result<FaerMatrix> {
+        Ok(elementwise::activation_grad(self.parallel(), act, x))
+    }
+
+    fn activation_backward(
+        &self,
+        act: Activation,
+        x: &FaerMatrix,
+        dy: &FaerMatrix,
+    ) -> Result<FaerMatrix> {
+        same_shape("activation_backward", x, dy)?;
+        Ok(elementwise::activation_backward(
+            self.parallel(),
+            act,
+            x,
+            dy,
+        ))
+    }
+
+    fn arc_cosine(&self, degree: ArcCos, c: &FaerMatrix) -> Result<FaerMatrix> {
+        Ok(elementwise::arc_cosine(self.parallel(), degree, c))
     }
 }

@@ -6,11 +6,12 @@
 //! carries them.
 
 use rand_chacha::ChaCha8Rng;
-use scorediff_backend::{Backend, Transpose, Unary};
+use scorediff_backend::{Backend, DeviceMatrix, Transpose, Unary};
 use serde::{Deserialize, Serialize};
 
-use crate::NetError;
 use crate::init::normal_vec;
+use crate::layer::{InputGrad, Layer, Pass, Tape, check_params, deliver};
+use crate::{NetError, Param};
 
 /// How the MLP embeds the time `t`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -97,6 +98,83 @@ impl TimeEmbedding {
                 normal_vec(rng, half, 2.0 * std::f64::consts::PI * scale)
             }
         }
+    }
+}
+
+/// The time embedding as a layer: `t` (`rows x 1`) to `[sin(t f), cos(t f)]` (`rows x 2k`),
+/// with the frequency row `f` a frozen parameter `"time.freqs"` (`1 x k`).
+///
+/// Backward, with `dL/dphase = dL/ds * cos(t f) - dL/dc * sin(t f)` for the sine and cosine
+/// halves `s`, `c` of the output: `dL/dt = (dL/dphase) f^T`, `dL/df = t^T (dL/dphase)`. The
+/// networks ask for neither (their times are data and the frequencies frozen), so their
+/// backward passes skip it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimeFeatures {
+    embedding: TimeEmbedding,
+}
+
+impl TimeFeatures {
+    /// The layer of `embedding` (checked).
+    pub fn new(embedding: TimeEmbedding) -> Result<Self, NetError> {
+        embedding.validate()?;
+        Ok(Self { embedding })
+    }
+}
+
+impl<B: Backend> Layer<B> for TimeFeatures {
+    fn n_params(&self) -> usize {
+        1
+    }
+
+    fn init(&self, be: &B, rng: &mut ChaCha8Rng, out: &mut Vec<Param<B>>) -> Result<(), NetError> {
+        let freqs = self.embedding.frequencies(rng);
+        let value = be.from_host(1, freqs.len(), &freqs)?;
+        out.push(Param::new("time.freqs", value, false));
+        Ok(())
+    }
+
+    fn forward(
+        &self,
+        be: &B,
+        params: &[Param<B>],
+        t: &B::Matrix,
+    ) -> Result<(B::Matrix, Tape<B>), NetError> {
+        check_params("time features", params, None, 1)?;
+        Ok((embed(be, t, &params[0].value)?, Tape::empty()))
+    }
+
+    fn backward(
+        &self,
+        be: &B,
+        params: &[Param<B>],
+        pass: Pass<'_, B>,
+        dy: &B::Matrix,
+        grads: &mut [Option<B::Matrix>],
+        input: InputGrad<B::Matrix>,
+    ) -> Result<Option<B::Matrix>, NetError> {
+        check_params("time features", params, Some(grads), 1)?;
+        let freqs = &params[0].value;
+        let wants_dx = !matches!(input, InputGrad::Skip);
+        if !(params[0].trainable || wants_dx) {
+            return Ok(None);
+        }
+        // dL/dphase = dL/ds * cos(t f) - dL/dc * sin(t f), phase = t f.
+        let k = freqs.cols();
+        let phase = be.matmul(pass.input, Transpose::No, freqs, Transpose::No)?;
+        let d_sin = be.mul(&be.slice_cols(dy, 0, k)?, &be.unary(Unary::Cos, &phase)?)?;
+        let d_cos = be.mul(
+            &be.slice_cols(dy, k, 2 * k)?,
+            &be.unary(Unary::Sin, &phase)?,
+        )?;
+        let d_phase = be.sub(&d_sin, &d_cos)?;
+        if params[0].trainable {
+            grads[0] = Some(be.matmul(pass.input, Transpose::Yes, &d_phase, Transpose::No)?);
+        }
+        deliver(
+            be,
+            || Ok(be.matmul(&d_phase, Transpose::No, freqs, Transpose::Yes)?),
+            input,
+        )
     }
 }
 

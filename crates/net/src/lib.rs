@@ -14,23 +14,30 @@
 //! - [`Mlp`], a practical denoiser: time embedding, SiLU hidden layers (optionally residual
 //!   blocks) and softmax output heads over categorical one-hot blocks.
 //!
+//! Both are composed of [`layer`]s (dense, activation, residual, softmax heads, time
+//! features), each with its forward pass, backward pass and parameters; a new denoiser is
+//! a new stack of layers, and a new layer a type implementing [`layer::Layer`].
+//!
 //! Every operation runs on a [`Backend`]; products are `gemm`s, so memory is
-//! `O(batch x width)`. Gradients are checked against finite differences in `tests/`.
+//! `O(batch x width)`. Gradients are checked against finite differences in `tests/`, per
+//! layer (`tests/layers.rs`) and per network (`tests/gradcheck.rs`).
 
 mod config;
 mod embedding;
 mod error;
 mod init;
+pub mod layer;
 mod mlp;
 mod two_layer;
 
 pub use config::{AnyNet, NetConfig};
-pub use embedding::TimeEmbedding;
+pub use embedding::{TimeEmbedding, TimeFeatures};
 pub use error::NetError;
 pub use init::Init;
 pub use mlp::{Mlp, MlpConfig};
 pub use two_layer::{TwoLayerConfig, TwoLayerNet};
 
+use layer::Tape;
 use scorediff_backend::{Backend, DeviceMatrix};
 
 /// A named parameter matrix of a network.
@@ -68,9 +75,8 @@ impl<B: Backend> Param<B> {
 pub struct Forward<B: Backend> {
     /// Network output, `rows x d`.
     pub output: B::Matrix,
-    /// Intermediate matrices saved for [`ScoreNet::backward`]; their meaning is private to
-    /// the network that produced them.
-    saved: Vec<B::Matrix>,
+    /// What the network's layers saved for [`ScoreNet::backward`].
+    tape: Tape<B>,
     /// The forward pass of a wrapped network, for wrappers (such as a preconditioning
     /// layer) whose backward pass calls the inner network's.
     inner: Option<Box<Forward<B>>>,
@@ -79,9 +85,14 @@ pub struct Forward<B: Backend> {
 impl<B: Backend> Forward<B> {
     /// Bundles an output with the intermediates its network's backward pass reads.
     pub fn new(output: B::Matrix, saved: Vec<B::Matrix>) -> Self {
+        Self::with_tape(output, Tape::of(saved))
+    }
+
+    /// Bundles an output with its layers' tape.
+    pub fn with_tape(output: B::Matrix, tape: Tape<B>) -> Self {
         Self {
             output,
-            saved,
+            tape,
             inner: None,
         }
     }
@@ -91,7 +102,7 @@ impl<B: Backend> Forward<B> {
     pub fn wrapping(output: B::Matrix, saved: Vec<B::Matrix>, inner: Forward<B>) -> Self {
         Self {
             output,
-            saved,
+            tape: Tape::of(saved),
             inner: Some(Box::new(inner)),
         }
     }
@@ -101,9 +112,14 @@ impl<B: Backend> Forward<B> {
         self.inner.as_deref()
     }
 
-    /// The saved intermediates.
+    /// The matrices the network saved at its top level.
     pub fn saved(&self) -> &[B::Matrix] {
-        &self.saved
+        &self.tape.saved
+    }
+
+    /// The whole tape.
+    pub fn tape(&self) -> &Tape<B> {
+        &self.tape
     }
 
     /// Number of rows of the batch.
@@ -227,4 +243,21 @@ pub(crate) fn check_grad_out<B: Backend>(
         )));
     }
     Ok(())
+}
+
+/// The full gradient list of a backward pass: the layers' gradients, zeros for the frozen
+/// parameters they left out.
+pub(crate) fn zeros_for_frozen<B: Backend>(
+    be: &B,
+    grads: Vec<Option<B::Matrix>>,
+    params: &[Param<B>],
+) -> Result<Vec<B::Matrix>, NetError> {
+    grads
+        .into_iter()
+        .zip(params)
+        .map(|(g, p)| match g {
+            Some(g) => Ok(g),
+            None => Ok(be.zeros(p.value.rows(), p.value.cols())?),
+        })
+        .collect()
 }

@@ -16,16 +16,21 @@
 //! true conditional mean of a one-hot vector is); other columns are linear.
 //!
 //! Weights are stored `fan_in x fan_out` (a layer is `x W + b`), biases `1 x fan_out`.
+//!
+//! The network is composed of [`crate::layer`]s: the time embedding ([`TimeFeatures`]) and a
+//! [`Sequential`] body of [`Dense`], [`Activation::Silu`], [`Residual`] and [`SoftmaxHeads`]
+//! layers; its backward pass is the body's.
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use scorediff_backend::{
-    Backend, Binary, ColumnBlock, DeviceMatrix, Transpose, Unary, ops::check_blocks,
-};
+use scorediff_backend::{Backend, ColumnBlock};
 use serde::{Deserialize, Serialize};
 
-use crate::embedding::{TimeEmbedding, embed};
-use crate::init::{Init, normal_vec};
+use crate::embedding::{TimeEmbedding, TimeFeatures};
+use crate::init::Init;
+use crate::layer::{
+    Activation, Dense, InputGrad, Layer, Pass, Residual, Sequential, SoftmaxHeads, Tape, WeightInit,
+};
 use crate::{Forward, NetConfig, NetError, Param, ScoreNet, check_grad_out, check_inputs};
 
 /// Architecture of an [`Mlp`].
@@ -72,26 +77,43 @@ impl MlpConfig {
                 self.data_dim, self.width, self.depth
             )));
         }
-        self.time_embedding.validate()?;
-        let blocks: Vec<ColumnBlock> = self.blocks();
-        check_blocks("mlp", &blocks, self.data_dim)
-            .map_err(|e| NetError::InvalidConfig(e.to_string()))?;
-        if blocks.iter().any(|b| b.len == 0) {
-            return Err(NetError::InvalidConfig("empty categorical block".into()));
-        }
         Ok(())
     }
 
-    fn blocks(&self) -> Vec<ColumnBlock> {
-        self.categorical_blocks.clone()
+    /// The body: input layer, hidden layers or residual blocks, output layer and heads.
+    fn body<B: Backend>(&self) -> Result<Sequential<B>, NetError> {
+        let (d, w, e) = (self.data_dim, self.width, self.time_embedding.dim());
+        let dense = |name: &str, fan_in: usize, fan_out: usize| -> Box<dyn Layer<B>> {
+            let init = WeightInit::Normal {
+                std: self.init.std(fan_in),
+            };
+            Box::new(Dense::affine(name, fan_in, fan_out, init))
+        };
+        let mut layers = vec![dense("in", d + e, w)];
+        if self.residual {
+            for k in 0..self.depth {
+                let branch = Sequential::new(vec![
+                    dense(&format!("block.{k}.fc1"), w, w),
+                    Box::new(Activation::Silu),
+                    dense(&format!("block.{k}.fc2"), w, w),
+                ]);
+                layers.push(Box::new(Residual::new(branch)));
+            }
+            layers.push(Box::new(Activation::Silu));
+        } else {
+            layers.push(Box::new(Activation::Silu));
+            for l in 1..self.depth {
+                layers.push(dense(&format!("hidden.{l}"), w, w));
+                layers.push(Box::new(Activation::Silu));
+            }
+        }
+        layers.push(dense("out", w, d));
+        let heads = SoftmaxHeads::new(d, self.categorical_blocks.clone())?;
+        if !self.categorical_blocks.is_empty() {
+            layers.push(Box::new(heads));
+        }
+        Ok(Sequential::new(layers))
     }
-}
-
-/// Positions of a dense layer's weight and bias in the parameter list.
-#[derive(Debug, Clone, Copy)]
-struct Dense {
-    w: usize,
-    b: usize,
 }
 
 /// The MLP denoiser (see the module documentation for the architecture).
@@ -103,12 +125,10 @@ struct Dense {
 #[derive(Debug)]
 pub struct Mlp<B: Backend> {
     config: MlpConfig,
-    blocks: Vec<ColumnBlock>,
+    time: TimeFeatures,
+    body: Sequential<B>,
     params: Vec<Param<B>>,
 }
-
-const FREQS: usize = 0;
-const INPUT: Dense = Dense { w: 1, b: 2 };
 
 impl<B: Backend> Mlp<B> {
     /// A freshly initialised network. Draws, in order from
@@ -116,45 +136,16 @@ impl<B: Backend> Mlp<B> {
     /// only), then each weight matrix in parameter order.
     pub fn new(be: &B, config: MlpConfig) -> Result<Self, NetError> {
         config.validate()?;
+        let time = TimeFeatures::new(config.time_embedding.clone())?;
+        let body = config.body()?;
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
-        let (d, w, e) = (config.data_dim, config.width, config.time_embedding.dim());
-        let freqs = config.time_embedding.frequencies(&mut rng);
-        let mut params = vec![Param::new(
-            "time.freqs",
-            be.from_host(1, freqs.len(), &freqs)?,
-            false,
-        )];
-        let mut dense = |name: &str, fan_in: usize, fan_out: usize, params: &mut Vec<_>| {
-            let std = config.init.std(fan_in);
-            let weight = normal_vec(&mut rng, fan_in * fan_out, std);
-            params.push(Param::new(
-                format!("{name}.weight"),
-                be.from_host(fan_in, fan_out, &weight)?,
-                true,
-            ));
-            params.push(Param::new(
-                format!("{name}.bias"),
-                be.zeros(1, fan_out)?,
-                true,
-            ));
-            Ok::<(), NetError>(())
-        };
-        dense("in", d + e, w, &mut params)?;
-        if config.residual {
-            for k in 0..config.depth {
-                dense(&format!("block.{k}.fc1"), w, w, &mut params)?;
-                dense(&format!("block.{k}.fc2"), w, w, &mut params)?;
-            }
-        } else {
-            for l in 1..config.depth {
-                dense(&format!("hidden.{l}"), w, w, &mut params)?;
-            }
-        }
-        dense("out", w, d, &mut params)?;
-        let blocks = config.blocks();
+        let mut params = Vec::new();
+        Layer::<B>::init(&time, be, &mut rng, &mut params)?;
+        body.init(be, &mut rng, &mut params)?;
         Ok(Self {
             config,
-            blocks,
+            time,
+            body,
             params,
         })
     }
@@ -163,183 +154,6 @@ impl<B: Backend> Mlp<B> {
     pub fn mlp_config(&self) -> &MlpConfig {
         &self.config
     }
-
-    fn output_layer(&self) -> Dense {
-        let n = self.params.len();
-        Dense { w: n - 2, b: n - 1 }
-    }
-
-    /// Hidden layer `l` (1-based, `l < depth`) of the plain body.
-    fn hidden(&self, l: usize) -> Dense {
-        Dense {
-            w: 1 + 2 * l,
-            b: 2 + 2 * l,
-        }
-    }
-
-    /// The two layers of residual block `k`.
-    fn block(&self, k: usize) -> (Dense, Dense) {
-        let base = 3 + 4 * k;
-        (
-            Dense {
-                w: base,
-                b: base + 1,
-            },
-            Dense {
-                w: base + 2,
-                b: base + 3,
-            },
-        )
-    }
-
-    /// `x W + b` for layer `layer`.
-    fn dense(&self, be: &B, x: &B::Matrix, layer: Dense) -> Result<B::Matrix, NetError> {
-        let y = be.matmul(x, Transpose::No, &self.params[layer.w].value, Transpose::No)?;
-        Ok(be.broadcast_row(Binary::Add, &y, &self.params[layer.b].value)?)
-    }
-
-    /// Gradients of `y = x W + b` given `dy`: stores `dW = x^T dy`, `db = 1^T dy` into
-    /// `grads`; returns `dx = dy W^T` when asked.
-    fn dense_backward(
-        &self,
-        be: &B,
-        x: &B::Matrix,
-        dy: &B::Matrix,
-        layer: Dense,
-        need_dx: bool,
-        grads: &mut [Option<B::Matrix>],
-    ) -> Result<Option<B::Matrix>, NetError> {
-        grads[layer.w] = Some(be.matmul(x, Transpose::Yes, dy, Transpose::No)?);
-        grads[layer.b] = Some(be.col_sums(dy)?);
-        if !need_dx {
-            return Ok(None);
-        }
-        let w = &self.params[layer.w].value;
-        Ok(Some(be.matmul(dy, Transpose::No, w, Transpose::Yes)?))
-    }
-
-    fn heads(&self, be: &B, y: B::Matrix) -> Result<B::Matrix, NetError> {
-        if self.blocks.is_empty() {
-            Ok(y)
-        } else {
-            Ok(be.softmax_blocks(&y, &self.blocks)?)
-        }
-    }
-
-    /// Saves `[u, a_1, h_1, .., a_L, h_L]`.
-    fn forward_plain(&self, be: &B, u: B::Matrix) -> Result<(B::Matrix, Vec<B::Matrix>), NetError> {
-        let mut saved = Vec::with_capacity(2 * self.config.depth + 1);
-        let a = self.dense(be, &u, INPUT)?;
-        let mut h = be.unary(Unary::Silu, &a)?;
-        saved.push(u);
-        saved.push(a);
-        for l in 1..self.config.depth {
-            let a = self.dense(be, &h, self.hidden(l))?;
-            let next = be.unary(Unary::Silu, &a)?;
-            saved.push(std::mem::replace(&mut h, next));
-            saved.push(a);
-        }
-        let y = self.dense(be, &h, self.output_layer())?;
-        saved.push(h);
-        Ok((y, saved))
-    }
-
-    fn backward_plain(
-        &self,
-        be: &B,
-        saved: &[B::Matrix],
-        dy: &B::Matrix,
-        grads: &mut [Option<B::Matrix>],
-    ) -> Result<(), NetError> {
-        let depth = self.config.depth;
-        if saved.len() != 2 * depth + 1 {
-            return Err(NetError::Cache(format!(
-                "expected {} saved matrices, found {}",
-                2 * depth + 1,
-                saved.len()
-            )));
-        }
-        // saved = [u, a_1, h_1, a_2, h_2, .., a_L, h_L]: a_l at 2l - 1, h_l at 2l, u at 0.
-        let h_last = &saved[2 * depth];
-        let mut dh = self
-            .dense_backward(be, h_last, dy, self.output_layer(), true, grads)?
-            .ok_or_else(|| NetError::Cache("missing output gradient".into()))?;
-        for l in (1..=depth).rev() {
-            let a = &saved[2 * l - 1];
-            let da = be.binary(Binary::SiluBackward, a, &dh)?;
-            let input = &saved[2 * l - 2];
-            let layer = if l == 1 { INPUT } else { self.hidden(l - 1) };
-            match self.dense_backward(be, input, &da, layer, l > 1, grads)? {
-                Some(next) => dh = next,
-                None => break,
-            }
-        }
-        Ok(())
-    }
-
-    /// Saves `[u, h_0, a_0, s_0, .., h_{K-1}, a_{K-1}, s_{K-1}, h_K, silu(h_K)]`.
-    fn forward_residual(
-        &self,
-        be: &B,
-        u: B::Matrix,
-    ) -> Result<(B::Matrix, Vec<B::Matrix>), NetError> {
-        let mut saved = Vec::with_capacity(3 * self.config.depth + 3);
-        let mut h = self.dense(be, &u, INPUT)?;
-        saved.push(u);
-        for k in 0..self.config.depth {
-            let (fc1, fc2) = self.block(k);
-            let a = self.dense(be, &h, fc1)?;
-            let s = be.unary(Unary::Silu, &a)?;
-            let r = self.dense(be, &s, fc2)?;
-            let next = be.add(&h, &r)?;
-            saved.push(std::mem::replace(&mut h, next));
-            saved.push(a);
-            saved.push(s);
-        }
-        let sf = be.unary(Unary::Silu, &h)?;
-        let y = self.dense(be, &sf, self.output_layer())?;
-        saved.push(h);
-        saved.push(sf);
-        Ok((y, saved))
-    }
-
-    fn backward_residual(
-        &self,
-        be: &B,
-        saved: &[B::Matrix],
-        dy: &B::Matrix,
-        grads: &mut [Option<B::Matrix>],
-    ) -> Result<(), NetError> {
-        let depth = self.config.depth;
-        if saved.len() != 3 * depth + 3 {
-            return Err(NetError::Cache(format!(
-                "expected {} saved matrices, found {}",
-                3 * depth + 3,
-                saved.len()
-            )));
-        }
-        let (h_last, sf) = (&saved[3 * depth + 1], &saved[3 * depth + 2]);
-        let dsf = self
-            .dense_backward(be, sf, dy, self.output_layer(), true, grads)?
-            .ok_or_else(|| NetError::Cache("missing output gradient".into()))?;
-        // dh is dL/dh_{k+1} on entry to block k's step.
-        let mut dh = be.binary(Binary::SiluBackward, h_last, &dsf)?;
-        for k in (0..depth).rev() {
-            let (h, a, s) = (&saved[1 + 3 * k], &saved[2 + 3 * k], &saved[3 + 3 * k]);
-            let (fc1, fc2) = self.block(k);
-            let ds = self
-                .dense_backward(be, s, &dh, fc2, true, grads)?
-                .ok_or_else(|| NetError::Cache("missing block gradient".into()))?;
-            let da = be.binary(Binary::SiluBackward, a, &ds)?;
-            grads[fc1.w] = Some(be.matmul(h, Transpose::Yes, &da, Transpose::No)?);
-            grads[fc1.b] = Some(be.col_sums(&da)?);
-            // Skip path plus branch: dh_k = dh_{k+1} + da W1^T.
-            let w1 = &self.params[fc1.w].value;
-            be.gemm(1.0, &da, Transpose::No, w1, Transpose::Yes, 1.0, &mut dh)?;
-        }
-        self.dense_backward(be, &saved[0], &dh, INPUT, false, grads)?;
-        Ok(())
-    }
 }
 
 impl<B: Backend> ScoreNet<B> for Mlp<B> {
@@ -347,16 +161,19 @@ impl<B: Backend> ScoreNet<B> for Mlp<B> {
         self.config.data_dim
     }
 
+    /// Saves `u = [x, emb(t)]` and the body's tape.
     fn forward(&self, be: &B, x: &B::Matrix, t: &B::Matrix) -> Result<Forward<B>, NetError> {
         check_inputs(x, t, self.config.data_dim)?;
-        let emb = embed(be, t, &self.params[FREQS].value)?;
+        let (emb, _) = self.time.forward(be, &self.params[..1], t)?;
         let u = be.concat_cols(&[x, &emb])?;
-        let (y, saved) = if self.config.residual {
-            self.forward_residual(be, u)?
-        } else {
-            self.forward_plain(be, u)?
-        };
-        Ok(Forward::new(self.heads(be, y)?, saved))
+        let (output, body) = self.body.forward(be, &self.params[1..], &u)?;
+        Ok(Forward::with_tape(
+            output,
+            Tape {
+                saved: vec![u],
+                children: vec![body],
+            },
+        ))
     }
 
     fn backward(
@@ -366,29 +183,22 @@ impl<B: Backend> ScoreNet<B> for Mlp<B> {
         grad_out: &B::Matrix,
     ) -> Result<Vec<B::Matrix>, NetError> {
         check_grad_out(fwd, grad_out)?;
-        // Through the softmax heads first (identity outside the blocks).
-        let owned;
-        let dy = if self.blocks.is_empty() {
-            grad_out
-        } else {
-            owned = be.softmax_blocks_backward(&fwd.output, grad_out, &self.blocks)?;
-            &owned
+        let tape = fwd.tape();
+        let pass = Pass {
+            input: tape.get(0, "mlp")?,
+            output: &fwd.output,
+            tape: tape.child(0, "mlp")?,
         };
         let mut grads: Vec<Option<B::Matrix>> = (0..self.params.len()).map(|_| None).collect();
-        if self.config.residual {
-            self.backward_residual(be, fwd.saved(), dy, &mut grads)?;
-        } else {
-            self.backward_plain(be, fwd.saved(), dy, &mut grads)?;
-        }
-        // Frozen parameters (the embedding frequencies) get zeros.
-        grads
-            .into_iter()
-            .zip(&self.params)
-            .map(|(g, p)| match g {
-                Some(g) => Ok(g),
-                None => Ok(be.zeros(p.value.rows(), p.value.cols())?),
-            })
-            .collect()
+        self.body.backward(
+            be,
+            &self.params[1..],
+            pass,
+            grad_out,
+            &mut grads[1..],
+            InputGrad::Skip,
+        )?;
+        crate::zeros_for_frozen(be, grads, &self.params)
     }
 
     fn params(&self) -> &[Param<B>] {

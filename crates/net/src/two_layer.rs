@@ -10,13 +10,18 @@
 //! ```
 //!
 //! and for `G = dL/df`: `dL/dP = 1{P > 0} * (m^{-1/2} G A^T)`, `dL/dW = (dL/dP)^T Z`.
+//!
+//! As layers: `Dense(W, stored m x (d+2), no bias)`, `Activation::Relu`,
+//! `Dense(A, scaled m^{-1/2}, frozen)`.
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use scorediff_backend::{Backend, Binary, DeviceMatrix, Transpose, Unary};
+use scorediff_backend::{Backend, DeviceMatrix, Transpose};
 use serde::{Deserialize, Serialize};
 
-use crate::init::{normal_vec, sign_vec};
+use crate::layer::{
+    Activation, Dense, InputGrad, Layer, Pass, Sequential, Tape, WeightInit, WeightLayout,
+};
 use crate::{Forward, NetConfig, NetError, Param, ScoreNet, check_grad_out, check_inputs};
 
 /// Index of `W` in [`TwoLayerNet::params`].
@@ -41,6 +46,7 @@ pub struct TwoLayerConfig {
 #[derive(Debug)]
 pub struct TwoLayerNet<B: Backend> {
     config: TwoLayerConfig,
+    body: Sequential<B>,
     params: Vec<Param<B>>,
 }
 
@@ -55,14 +61,30 @@ impl<B: Backend> TwoLayerNet<B> {
             )));
         }
         let (m, d) = (config.width, config.data_dim);
+        let inv_sqrt_m = 1.0 / (m as f32).sqrt();
+        let body = Sequential::new(vec![
+            Box::new(Dense::linear(
+                "W",
+                d + 2,
+                m,
+                WeightLayout::OutIn,
+                WeightInit::Normal { std: 1.0 },
+            )),
+            Box::new(Activation::Relu),
+            Box::new(
+                Dense::linear("A", m, d, WeightLayout::InOut, WeightInit::Signs)
+                    .scaled(inv_sqrt_m)
+                    .frozen(),
+            ),
+        ]);
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
-        let w = normal_vec(&mut rng, m * (d + 2), 1.0);
-        let a = sign_vec(&mut rng, m * d);
-        let params = vec![
-            Param::new("W", be.from_host(m, d + 2, &w)?, true),
-            Param::new("A", be.from_host(m, d, &a)?, false),
-        ];
-        Ok(Self { config, params })
+        let mut params = Vec::new();
+        body.init(be, &mut rng, &mut params)?;
+        Ok(Self {
+            config,
+            body,
+            params,
+        })
     }
 
     /// Width `m`.
@@ -98,8 +120,7 @@ impl<B: Backend> TwoLayerNet<B> {
     /// The empirical NTK of DESIGN.md §1 is `k_m(z, z') = (z . z') (1/m) sum_r S_r(z) S_r(z')`
     /// (the set `w_r . z = 0` has probability zero, so `>` and `>=` agree almost surely).
     pub fn activation_pattern(&self, be: &B, z: &B::Matrix) -> Result<B::Matrix, NetError> {
-        let p = self.pre_activations(be, z)?;
-        Ok(be.unary(Unary::ReluGrad, &p)?)
+        Ok(be.activation_grad(Activation::Relu, &self.pre_activations(be, z)?)?)
     }
 
     /// The per-row feature map whose inner products give the empirical NTK: the activation
@@ -125,10 +146,6 @@ impl<B: Backend> TwoLayerNet<B> {
         let dots = be.matmul(z1, Transpose::No, z2, Transpose::Yes)?;
         Ok(be.mul(&pattern, &dots)?)
     }
-
-    fn inv_sqrt_m(&self) -> f32 {
-        1.0 / (self.config.width as f32).sqrt()
-    }
 }
 
 impl<B: Backend> ScoreNet<B> for TwoLayerNet<B> {
@@ -136,22 +153,17 @@ impl<B: Backend> ScoreNet<B> for TwoLayerNet<B> {
         self.config.data_dim
     }
 
-    /// Saves `[Z, P]`.
+    /// Saves `Z` and the layers' tape (`P` and `relu(P)`).
     fn forward(&self, be: &B, x: &B::Matrix, t: &B::Matrix) -> Result<Forward<B>, NetError> {
         let z = self.inputs(be, x, t)?;
-        let p = self.pre_activations(be, &z)?;
-        let h = be.unary(Unary::Relu, &p)?;
-        let mut out = be.zeros(x.rows(), self.config.data_dim)?;
-        be.gemm(
-            self.inv_sqrt_m(),
-            &h,
-            Transpose::No,
-            self.signs(),
-            Transpose::No,
-            0.0,
-            &mut out,
-        )?;
-        Ok(Forward::new(out, vec![z, p]))
+        let (output, body) = self.body.forward(be, &self.params, &z)?;
+        Ok(Forward::with_tape(
+            output,
+            Tape {
+                saved: vec![z],
+                children: vec![body],
+            },
+        ))
     }
 
     fn backward(
@@ -161,40 +173,22 @@ impl<B: Backend> ScoreNet<B> for TwoLayerNet<B> {
         grad_out: &B::Matrix,
     ) -> Result<Vec<B::Matrix>, NetError> {
         check_grad_out(fwd, grad_out)?;
-        let [z, p] = fwd.saved() else {
-            return Err(NetError::Cache(format!(
-                "expected 2 saved matrices, found {}",
-                fwd.saved().len()
-            )));
+        let tape = fwd.tape();
+        let pass = Pass {
+            input: tape.get(0, "two-layer net")?,
+            output: &fwd.output,
+            tape: tape.child(0, "two-layer net")?,
         };
-        let (m, d) = (self.config.width, self.config.data_dim);
-        if p.cols() != m || z.cols() != d + 2 {
-            return Err(NetError::Cache("saved shapes differ from this net".into()));
-        }
-        let s = self.inv_sqrt_m();
-        // dL/dh = m^{-1/2} G A^T, then through the ReLU.
-        let mut dh = be.zeros(grad_out.rows(), m)?;
-        be.gemm(
-            s,
+        let mut grads: Vec<Option<B::Matrix>> = (0..self.params.len()).map(|_| None).collect();
+        self.body.backward(
+            be,
+            &self.params,
+            pass,
             grad_out,
-            Transpose::No,
-            self.signs(),
-            Transpose::Yes,
-            0.0,
-            &mut dh,
+            &mut grads,
+            InputGrad::Skip,
         )?;
-        let dp = be.binary(Binary::ReluBackward, p, &dh)?;
-        drop(dh);
-        let grad_w = be.matmul(&dp, Transpose::Yes, z, Transpose::No)?;
-        let grad_a = if self.params[A_IDX].trainable {
-            let h = be.unary(Unary::Relu, p)?;
-            let mut ga = be.zeros(m, d)?;
-            be.gemm(s, &h, Transpose::Yes, grad_out, Transpose::No, 0.0, &mut ga)?;
-            ga
-        } else {
-            be.zeros(m, d)?
-        };
-        Ok(vec![grad_w, grad_a])
+        crate::zeros_for_frozen(be, grads, &self.params)
     }
 
     fn params(&self) -> &[Param<B>] {

@@ -11,7 +11,7 @@ fn main() -> Result<(), scorediff_ntk::NtkError> {
     let rate = scorediff_ntk::bench_gram(&be, n, d)?;
     println!(
         "gram two-layer NTK, N = {n}, d = {d}, {}: {:.3e} entries/s",
-        scorediff_backend::Backend::name(&be),
+        scorediff_backend::Device::name(&be),
         rate
     );
     Ok(())

@@ -21,7 +21,8 @@
 
 use crate::error::{Result, invalid};
 use crate::kernel::{Kernel, ScalarKernel, check_inputs, dot};
-use scorediff_backend::{Backend, Binary, DeviceMatrix, Transpose, Unary};
+use scorediff_backend::{Backend, DeviceMatrix, Transpose, Unary};
+use scorediff_net::layer::{Activation, kernel_map};
 use serde::{Deserialize, Serialize};
 use std::f64::consts::PI;
 
@@ -276,8 +277,9 @@ impl<B: Backend> Kernel<B> for DeepReluKernel {
     }
 }
 
-/// One `Relu` layer on the backend: `nngp' = sqrt(qa qb) kappa1(cos) / 2`,
-/// `ntk' = ntk kappa0(cos) / 2`, with `cos = nngp / sqrt(qa qb)` (floored norms).
+/// One `Relu` layer on the backend: the layer's own kernel map
+/// ([`kernel_map`]: `nngp' = sqrt(qa qb) kappa1(cos) / 2`, `ntk' = ntk kappa0(cos) / 2`),
+/// with `cos = nngp / sqrt(qa qb)` (floored norms).
 fn relu_step<B: Backend>(
     be: &B,
     nngp: &B::Matrix,
@@ -286,15 +288,10 @@ fn relu_step<B: Backend>(
     qb: &B::Matrix,
 ) -> Result<(B::Matrix, B::Matrix)> {
     let cos = crate::kernel::scale_by_norms(be, nngp, qa, qb)?;
-    let k0 = be.unary(Unary::ArcCos0, &cos)?;
-    let k1 = be.unary(Unary::ArcCos1, &cos)?;
     let ra = be.unary(Unary::Sqrt, qa)?;
     let rb = be.unary(Unary::Sqrt, qb)?;
-    let scaled = be.broadcast_col(Binary::Mul, &k1, &ra)?;
-    let scaled = be.broadcast_row(Binary::Mul, &scaled, &rb)?;
-    let new_nngp = be.scale(&scaled, 0.5)?;
-    let new_ntk = be.scale(&be.mul(ntk, &k0)?, 0.5)?;
-    Ok((new_nngp, new_ntk))
+    kernel_map(be, Activation::Relu, &cos, &ra, &rb, ntk)?
+        .ok_or_else(|| invalid("ReLU has a kernel map"))
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use crate::kernel::{Kernel, check_inputs};
 use faer::Mat;
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
-use scorediff_backend::{Backend, DeviceMatrix, Transpose, Unary};
+use scorediff_backend::{Activation, Backend, DeviceMatrix, Transpose};
 
 /// Device elements one chunk of hidden units may occupy in [`EmpiricalTwoLayerNtk`].
 const HIDDEN_CHUNK_ELEMENTS: usize = 1 << 24;
@@ -70,12 +70,12 @@ impl<B: Backend> Kernel<B> for EmpiricalTwoLayerNtk<B> {
         while start < m {
             let end = (start + chunk).min(m);
             let wc = be.slice_rows(&self.w, start, end)?;
-            let sa = be.unary(
-                Unary::ReluGrad,
+            let sa = be.activation_grad(
+                Activation::Relu,
                 &be.matmul(a, Transpose::No, &wc, Transpose::Yes)?,
             )?;
-            let sb = be.unary(
-                Unary::ReluGrad,
+            let sb = be.activation_grad(
+                Activation::Relu,
                 &be.matmul(b, Transpose::No, &wc, Transpose::Yes)?,
             )?;
             be.gemm(

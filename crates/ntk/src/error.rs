@@ -19,6 +19,9 @@ pub enum NtkError {
     /// A host linear-algebra routine failed (the eigendecomposition did not converge).
     #[error("linear algebra: {0}")]
     LinearAlgebra(String),
+    /// A layer's kernel map failed (see `scorediff_net::layer::kernel_map`).
+    #[error(transparent)]
+    Layer(#[from] scorediff_net::NetError),
     /// A user-supplied callback (e.g. a Jacobian source) failed.
     #[error("callback: {0}")]
     Callback(Box<dyn std::error::Error + Send + Sync>),

@@ -1,7 +1,7 @@
 //! The kernel traits and the two-layer ReLU NTK of DESIGN.md §1.
 
 use crate::error::{Result, shape};
-use scorediff_backend::{Backend, Binary, DeviceMatrix, Transpose, Unary};
+use scorediff_backend::{ArcCos, Backend, Binary, DeviceMatrix, Transpose, Unary};
 use std::f64::consts::PI;
 use std::fmt::Debug;
 
@@ -29,7 +29,7 @@ pub(crate) const NORM_FLOOR: f32 = 1e-30;
 /// It is the `m -> infinity` limit of the empirical kernel of
 /// `f_W(z) = m^{-1/2} sum_r a_r relu(w_r . z)` with `w_r ~ N(0, I)`, `a_r in {+-1}^d`
 /// frozen: `Theta(z, z') = k(z, z') I_d`. Equivalently `k = (z . z') kappa0(cos) / 2` with
-/// the degree-0 arc-cosine map `kappa0` ([`Unary::ArcCos0`]). Zero when either input is 0.
+/// the degree-0 arc-cosine map `kappa0` ([`ArcCos::Degree0`]). Zero when either input is 0.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct TwoLayerReluNtk;
 
@@ -51,7 +51,7 @@ impl<B: Backend> Kernel<B> for TwoLayerReluNtk {
         check_inputs(a, b)?;
         let gram = be.matmul(a, Transpose::No, b, Transpose::Yes)?;
         let cos = cosines(be, &gram, a, b)?;
-        let k0 = be.unary(Unary::ArcCos0, &cos)?;
+        let k0 = be.arc_cosine(ArcCos::Degree0, &cos)?;
         let k = be.mul(&gram, &k0)?;
         Ok(be.scale(&k, 0.5)?)
     }

@@ -10,7 +10,7 @@ const F32_TOL: f64 = 3e-4;
 
 use common::*;
 use faer::Mat;
-use scorediff_backend::Backend;
+use scorediff_backend::prelude::*;
 use scorediff_faer::FaerBackend;
 use scorediff_ntk::*;
 

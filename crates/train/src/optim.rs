@@ -129,7 +129,7 @@ pub(crate) fn swap_weights<B: Backend>(params: &mut [Param<B>], other: &mut [Opt
 #[cfg(test)]
 mod tests {
     use super::*;
-    use scorediff_backend::Backend;
+    use scorediff_backend::prelude::*;
     use scorediff_faer::FaerBackend;
 
     fn param(be: &FaerBackend, v: &[f32]) -> Vec<Param<FaerBackend>> {

@@ -5,7 +5,7 @@ use std::ops::ControlFlow;
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use scorediff_backend::Backend;
+use scorediff_backend::prelude::*;
 use scorediff_faer::FaerBackend;
 use scorediff_net::{Mlp, MlpConfig, ScoreNet};
 use scorediff_process::{ProcessConfig, TimeSampler, standard_normal};

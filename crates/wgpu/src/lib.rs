@@ -29,6 +29,7 @@ mod kernel;
 mod matrix;
 mod ops;
 mod pool;
+#[cfg(feature = "testing")]
 pub mod testing;
 
 pub use context::WgpuConfig;
@@ -38,7 +39,11 @@ pub use pool::PoolStats;
 pub use wgpu;
 
 use context::Context;
-use scorediff_backend::{Backend, BackendError, Binary, ColumnBlock, Result, Transpose, Unary};
+use ops::elementwise::{BinaryMap, UnaryMap};
+use scorediff_backend::{
+    Activation, ActivationOps, ArcCos, BackendError, Binary, ColumnBlock, Device, ElementwiseOps,
+    LinalgOps, MemoryOps, ReduceOps, Result, StructureOps, Transpose, Unary,
+};
 use std::sync::Arc;
 
 /// The wgpu backend: a handle to one device, cheap to clone (clones share the device,
@@ -103,14 +108,16 @@ impl WgpuBackend {
     }
 }
 
-impl Backend for WgpuBackend {
+impl Device for WgpuBackend {
     type Matrix = WgpuMatrix;
 
     fn name(&self) -> String {
         let info = &self.ctx.info;
         format!("wgpu: {} ({:?})", info.name, info.backend)
     }
+}
 
+impl MemoryOps for WgpuBackend {
     fn zeros(&self, rows: usize, cols: usize) -> Result<WgpuMatrix> {
         ops::memory::full(&self.ctx, rows, cols, 0.0)
     }
@@ -134,7 +141,9 @@ impl Backend for WgpuBackend {
     fn copy(&self, a: &WgpuMatrix) -> Result<WgpuMatrix> {
         ops::memory::copy(&self.ctx, a)
     }
+}
 
+impl LinalgOps for WgpuBackend {
     fn gemm(
         &self,
         alpha: f32,
@@ -151,13 +160,15 @@ impl Backend for WgpuBackend {
     fn transpose(&self, a: &WgpuMatrix) -> Result<WgpuMatrix> {
         ops::linalg::transpose(&self.ctx, a)
     }
+}
 
+impl ElementwiseOps for WgpuBackend {
     fn unary(&self, op: Unary, a: &WgpuMatrix) -> Result<WgpuMatrix> {
-        ops::elementwise::unary(&self.ctx, op, a)
+        ops::elementwise::unary(&self.ctx, UnaryMap::Core(op), a)
     }
 
     fn binary(&self, op: Binary, a: &WgpuMatrix, b: &WgpuMatrix) -> Result<WgpuMatrix> {
-        ops::elementwise::binary(&self.ctx, op, a, b)
+        ops::elementwise::binary(&self.ctx, BinaryMap::Core(op), a, b)
     }
 
     fn affine(&self, a: &WgpuMatrix, scale: f32, shift: f32) -> Result<WgpuMatrix> {
@@ -175,7 +186,9 @@ impl Backend for WgpuBackend {
     fn broadcast_col(&self, op: Binary, a: &WgpuMatrix, col: &WgpuMatrix) -> Result<WgpuMatrix> {
         ops::elementwise::broadcast_col(&self.ctx, op, a, col)
     }
+}
 
+impl ReduceOps for WgpuBackend {
     fn row_sums(&self, a: &WgpuMatrix) -> Result<WgpuMatrix> {
         ops::reduce::row_sums(&self.ctx, a)
     }
@@ -183,7 +196,9 @@ impl Backend for WgpuBackend {
     fn col_sums(&self, a: &WgpuMatrix) -> Result<WgpuMatrix> {
         ops::reduce::col_sums(&self.ctx, a)
     }
+}
 
+impl StructureOps for WgpuBackend {
     fn gather_rows(&self, a: &WgpuMatrix, indices: &[usize]) -> Result<WgpuMatrix> {
         ops::structure::gather_rows(&self.ctx, a, indices)
     }
@@ -215,5 +230,29 @@ impl Backend for WgpuBackend {
         blocks: &[ColumnBlock],
     ) -> Result<WgpuMatrix> {
         ops::structure::softmax_blocks_backward(&self.ctx, y, dy, blocks)
+    }
+}
+
+/// One fused kernel per map (instead of the composed defaults).
+impl ActivationOps for WgpuBackend {
+    fn activation(&self, act: Activation, x: &WgpuMatrix) -> Result<WgpuMatrix> {
+        ops::elementwise::unary(&self.ctx, UnaryMap::Activation(act), x)
+    }
+
+    fn activation_grad(&self, act: Activation, x: &WgpuMatrix) -> Result<WgpuMatrix> {
+        ops::elementwise::unary(&self.ctx, UnaryMap::Derivative(act), x)
+    }
+
+    fn activation_backward(
+        &self,
+        act: Activation,
+        x: &WgpuMatrix,
+        dy: &WgpuMatrix,
+    ) -> Result<WgpuMatrix> {
+        ops::elementwise::binary(&self.ctx, BinaryMap::Backward(act), x, dy)
+    }
+
+    fn arc_cosine(&self, degree: ArcCos, c: &WgpuMatrix) -> Result<WgpuMatrix> {
+        ops::elementwise::unary(&self.ctx, UnaryMap::ArcCos(degree), c)
     }
 }

@@ -1,12 +1,14 @@
 //! Opening the backend in test suites: one backend shared by every test of a test binary,
-//! or a skip (with a message) on machines without an adapter.
+//! or a skip (with a message) on machines without an adapter. Compiled only with the
+//! `testing` feature, which the crates' dev-dependencies enable: the `panic!` below fails a
+//! test and never reaches a user.
 //!
 //! With the environment variable `SCOREDIFF_REQUIRE_GPU=1` (set by the project's CI, which
 //! installs Mesa's lavapipe) a missing adapter fails the test instead of skipping it, so GPU
 //! tests cannot pass by silently not running.
 
 use crate::{WgpuBackend, WgpuConfig};
-use scorediff_backend::Backend;
+use scorediff_backend::Device;
 use std::sync::OnceLock;
 
 /// A new backend with `config`, or `None` (with a message on stderr) when no adapter can

@@ -6,7 +6,8 @@ mod common;
 
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use scorediff_backend::{Backend, BackendError, Binary, ColumnBlock, Transpose, Unary};
+use scorediff_backend::prelude::*;
+use scorediff_backend::{BackendError, Binary, ColumnBlock, Transpose, Unary};
 use scorediff_conformance::tol_accumulate;
 use scorediff_wgpu::{WgpuBackend, WgpuConfig};
 

@@ -6,7 +6,7 @@
 use super::timing::{secs, time};
 use crate::backends::Sync;
 use anyhow::Result;
-use scorediff_backend::{Binary, ColumnBlock, Unary};
+use scorediff_backend::{Activation, Binary, ColumnBlock, Unary};
 
 /// One benchmarked op: name, f32 words moved per element, and the op.
 type Op<'a> = (&'static str, f64, Box<dyn Fn() -> Result<()> + 'a>);
@@ -23,10 +23,10 @@ pub fn section<B: Sync>(be: &B, n: usize, reps: usize) -> Result<()> {
     let mut y = be.zeros(n, n)?;
     let ops: Vec<Op<'_>> = vec![
         (
-            "unary relu",
+            "activation relu",
             2.0,
             Box::new(|| {
-                be.unary(Unary::Relu, &a)?;
+                be.activation(Activation::Relu, &a)?;
                 Ok(())
             }),
         ),
@@ -55,10 +55,10 @@ pub fn section<B: Sync>(be: &B, n: usize, reps: usize) -> Result<()> {
             }),
         ),
         (
-            "binary silu_backward",
+            "activation_backward silu",
             3.0,
             Box::new(|| {
-                be.binary(Binary::SiluBackward, &a, &b)?;
+                be.activation_backward(Activation::Silu, &a, &b)?;
                 Ok(())
             }),
         ),

@@ -4,7 +4,8 @@ use super::timing::{Timing, secs, time};
 use crate::backends::{self, Sync};
 use anyhow::Result;
 use faer::{Accum, Mat, Par};
-use scorediff_backend::{Backend, Transpose};
+use scorediff_backend::Transpose;
+use scorediff_backend::prelude::*;
 use scorediff_faer::FaerBackend;
 use scorediff_wgpu::WgpuBackend;
 

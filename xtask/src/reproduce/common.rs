@@ -6,7 +6,7 @@ use nalgebra::DVector;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
-use scorediff_backend::Backend;
+use scorediff_backend::prelude::*;
 use scorediff_faer::FaerBackend;
 use scorediff_ntk::{TwoLayerReluNtk, host_cross_gram, host_gram};
 use scorediff_process::{ExactScore, GaussianMixture, OrnsteinUhlenbeck};

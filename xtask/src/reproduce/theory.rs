@@ -9,7 +9,8 @@ use std::time::Instant;
 use faer::Mat;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use scorediff_backend::{Backend, DeviceMatrix};
+use scorediff_backend::DeviceMatrix;
+use scorediff_backend::prelude::*;
 use scorediff_faer::FaerBackend;
 use scorediff_net::{ScoreNet, TwoLayerConfig, TwoLayerNet};
 use scorediff_ntk::noise::{estimate_sigma, estimate_target_norm};
@@ -70,7 +71,7 @@ pub fn run(args: &TheoryArgs) -> Result<(), String> {
 type Experiment = fn(&FaerBackend, &GaussianMixture, &TheoryArgs) -> Result<String, String>;
 
 /// `rows x d` host matrix of a device matrix.
-fn host(be: &FaerBackend, m: &<FaerBackend as Backend>::Matrix) -> Result<Mat<f64>, String> {
+fn host(be: &FaerBackend, m: &<FaerBackend as Device>::Matrix) -> Result<Mat<f64>, String> {
     let v = be.to_host(m).map_err(e)?;
     let c = m.cols();
     Ok(Mat::from_fn(m.rows(), c, |i, j| f64::from(v[i * c + j])))
@@ -83,8 +84,8 @@ fn upload_xt(
     t: &[f64],
 ) -> Result<
     (
-        <FaerBackend as Backend>::Matrix,
-        <FaerBackend as Backend>::Matrix,
+        <FaerBackend as Device>::Matrix,
+        <FaerBackend as Device>::Matrix,
     ),
     String,
 > {
@@ -840,7 +841,7 @@ fn sample_quality(
 }
 
 /// A device matrix of the CPU backend.
-type DevMat = <FaerBackend as Backend>::Matrix;
+type DevMat = <FaerBackend as Device>::Matrix;
 
 /// The parametric score of a kernel-regression denoiser `f(z) = k(z, Z) alpha`.
 fn kernel_score(

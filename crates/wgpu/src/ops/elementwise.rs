@@ -6,30 +6,69 @@ use crate::context::Context;
 use crate::encode::Pass;
 use crate::kernel::{Kernel, Params};
 use crate::matrix::WgpuMatrix;
-use scorediff_backend::{Binary, Result, Unary, shape_err};
+use scorediff_backend::{
+    Activation, Activation as A, ArcCos, ArcCos as C, Binary, Result, Unary, shape_err,
+};
 
-/// The op code of `op` in the WGSL prelude: its position in [`Unary::ALL`].
-fn unary_code(op: Unary) -> usize {
-    Unary::ALL
-        .iter()
-        .position(|&u| u == op)
-        .unwrap_or(usize::MAX)
+/// A map of the WGSL prelude's `apply_unary`: a core op, an activation, its derivative or
+/// an arc-cosine kernel map.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum UnaryMap {
+    Core(Unary),
+    Activation(Activation),
+    Derivative(Activation),
+    ArcCos(ArcCos),
 }
 
-/// The op code of `op` in the WGSL prelude: its position in [`Binary::ALL`].
-fn binary_code(op: Binary) -> usize {
-    Binary::ALL
-        .iter()
-        .position(|&b| b == op)
-        .unwrap_or(usize::MAX)
+/// The op code of `map` in `apply_unary` (common.wgsl).
+fn unary_code(map: UnaryMap) -> usize {
+    use UnaryMap::*;
+    match map {
+        Activation(A::Relu) => 0,
+        Derivative(A::Relu) | Core(Unary::Step) => 1,
+        Activation(A::Silu) => 2,
+        Derivative(A::Silu) => 3,
+        Core(Unary::Sigmoid) => 4,
+        Core(Unary::Tanh) => 5,
+        Core(Unary::Exp) => 6,
+        Core(Unary::Ln) => 7,
+        Core(Unary::Sqrt) => 8,
+        Core(Unary::Square) => 9,
+        Core(Unary::Abs) => 10,
+        Core(Unary::Recip) => 11,
+        Core(Unary::Sin) => 12,
+        Core(Unary::Cos) => 13,
+        ArcCos(C::Degree0) => 14,
+        ArcCos(C::Degree1) => 15,
+        Core(Unary::Acos) => 16,
+    }
 }
 
-pub(crate) fn unary(ctx: &Context, op: Unary, a: &WgpuMatrix) -> Result<WgpuMatrix> {
+/// A map of the WGSL prelude's `apply_binary`: a core op or an activation's fused backward.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum BinaryMap {
+    Core(Binary),
+    Backward(Activation),
+}
+
+/// The op code of `map` in `apply_binary` (common.wgsl).
+fn binary_code(map: BinaryMap) -> usize {
+    match map {
+        BinaryMap::Core(op) => Binary::ALL
+            .iter()
+            .position(|&b| b == op)
+            .unwrap_or(usize::MAX),
+        BinaryMap::Backward(A::Relu) => 6,
+        BinaryMap::Backward(A::Silu) => 7,
+    }
+}
+
+pub(crate) fn unary(ctx: &Context, map: UnaryMap, a: &WgpuMatrix) -> Result<WgpuMatrix> {
     own(ctx, "unary", &[a])?;
     let out = alloc(ctx, a.rows, a.cols)?;
     let n = a.rows * a.cols;
     let mut pass = Pass::new(ctx);
-    let params = Params::new().u(n).u(unary_code(op));
+    let params = Params::new().u(n).u(unary_code(map));
     pass.dispatch(
         Kernel::Unary,
         &[a.raw()],
@@ -43,7 +82,7 @@ pub(crate) fn unary(ctx: &Context, op: Unary, a: &WgpuMatrix) -> Result<WgpuMatr
 
 pub(crate) fn binary(
     ctx: &Context,
-    op: Binary,
+    op: BinaryMap,
     a: &WgpuMatrix,
     b: &WgpuMatrix,
 ) -> Result<WgpuMatrix> {
@@ -145,7 +184,10 @@ fn broadcast(
     let out = alloc(ctx, a.rows, a.cols)?;
     let n = a.rows * a.cols;
     let mut pass = Pass::new(ctx);
-    let params = Params::new().u(n).u(a.cols).u(binary_code(op));
+    let params = Params::new()
+        .u(n)
+        .u(a.cols)
+        .u(binary_code(BinaryMap::Core(op)));
     pass.dispatch(
         kernel,
         &[a.raw(), v.raw()],

@@ -153,7 +153,8 @@ fn silu_grad(x: f32) -> f32 {
     return s + x * s * (1.0 - s);
 }
 
-// Op codes of `scorediff_backend::Unary`, in the order of `Unary::ALL`.
+// Op codes of the unary maps (`UnaryMap` in ops/elementwise.rs): core ops, activations,
+// their derivatives and the arc-cosine maps.
 fn apply_unary(op: u32, x: f32) -> f32 {
     switch op {
         case 0u: { return select(0.0, x, x > 0.0); }
@@ -178,11 +179,13 @@ fn apply_unary(op: u32, x: f32) -> f32 {
             let c = clamp(x, -1.0, 1.0);
             return (sqrt(max(1.0 - c * c, 0.0)) + (PI - acos_acc(c)) * c) / PI;
         }
+        case 16u: { return acos_acc(clamp(x, -1.0, 1.0)); }
         default: { return x; }
     }
 }
 
-// Op codes of `scorediff_backend::Binary`, in the order of `Binary::ALL`.
+// Op codes of the binary maps (`BinaryMap` in ops/elementwise.rs): `Binary::ALL` in order,
+// then the fused ReLU and SiLU backward maps.
 fn apply_binary(op: u32, a: f32, b: f32) -> f32 {
     switch op {
         case 0u: { return a + b; }
