@@ -267,12 +267,14 @@ impl Binary {
     }
 }
 
-/// The default implementations of [`crate::ActivationOps`], composed of core ops.
-pub(crate) mod composed {
+/// The default implementations of [`crate::ActivationOps`], composed of core ops (public so
+/// that a backend's fused kernels can be checked against them).
+pub mod composed {
     use super::{Activation, ArcCos, Binary, PI, Unary};
     use crate::{DeviceMatrix, ElementwiseOps, Result};
 
-    pub(crate) fn activation<B: ElementwiseOps>(
+    /// Default of [`crate::ActivationOps::activation`].
+    pub fn activation<B: ElementwiseOps>(
         be: &B,
         act: Activation,
         x: &B::Matrix,
@@ -283,7 +285,8 @@ pub(crate) mod composed {
         }
     }
 
-    pub(crate) fn activation_grad<B: ElementwiseOps>(
+    /// Default of [`crate::ActivationOps::activation_grad`].
+    pub fn activation_grad<B: ElementwiseOps>(
         be: &B,
         act: Activation,
         x: &B::Matrix,
@@ -300,7 +303,8 @@ pub(crate) mod composed {
         }
     }
 
-    pub(crate) fn activation_backward<B: ElementwiseOps>(
+    /// Default of [`crate::ActivationOps::activation_backward`].
+    pub fn activation_backward<B: ElementwiseOps>(
         be: &B,
         act: Activation,
         x: &B::Matrix,
@@ -314,7 +318,8 @@ pub(crate) mod composed {
         }
     }
 
-    pub(crate) fn arc_cosine<B: ElementwiseOps>(
+    /// Default of [`crate::ActivationOps::arc_cosine`].
+    pub fn arc_cosine<B: ElementwiseOps>(
         be: &B,
         degree: ArcCos,
         c: &B::Matrix,

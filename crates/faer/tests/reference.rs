@@ -296,3 +296,54 @@ fn unary_and_structure_ops_follow_their_definitions() {
     let t = be.transpose(&a).unwrap();
     assert_eq!(be.to_host(&t).unwrap()[1], data[4]);
 }
+
+/// The composed defaults of `ActivationOps` (what a backend without fused kernels runs)
+/// agree with the fused kernels on values of every magnitude.
+#[test]
+fn composed_activation_defaults_agree_with_the_fused_kernels() {
+    use scorediff_backend::{ArcCos, ops::composed};
+    let be = FaerBackend::new(faer::Par::Seq);
+    let x: Vec<f32> = (0..4001).map(|i| (i as f32 - 2000.0) * 0.01).collect();
+    let dy: Vec<f32> = x.iter().map(|v| (v * 3.1).sin() * 2.0).collect();
+    let cos: Vec<f32> = (0..4001).map(|i| (i as f32 - 2000.0) * 6e-4).collect();
+    let (a, g, c) = (
+        be.from_host(1, x.len(), &x).unwrap(),
+        be.from_host(1, dy.len(), &dy).unwrap(),
+        be.from_host(1, cos.len(), &cos).unwrap(),
+    );
+    let close = |fused: FaerMatrix, default: FaerMatrix, what: &str| {
+        let (f, d) = (be.to_host(&fused).unwrap(), be.to_host(&default).unwrap());
+        let scale = f.iter().fold(0.0f32, |m, v| m.max(v.abs())).max(1e-30);
+        for (i, (u, v)) in f.iter().zip(&d).enumerate() {
+            assert!(
+                (u - v).abs() <= 2e-6 * scale,
+                "{what}[{i}]: fused {u}, composed {v}"
+            );
+        }
+    };
+    for act in Activation::ALL {
+        let name = act.name();
+        close(
+            be.activation(act, &a).unwrap(),
+            composed::activation(&be, act, &a).unwrap(),
+            name,
+        );
+        close(
+            be.activation_grad(act, &a).unwrap(),
+            composed::activation_grad(&be, act, &a).unwrap(),
+            name,
+        );
+        close(
+            be.activation_backward(act, &a, &g).unwrap(),
+            composed::activation_backward(&be, act, &a, &g).unwrap(),
+            name,
+        );
+    }
+    for degree in ArcCos::ALL {
+        close(
+            be.arc_cosine(degree, &c).unwrap(),
+            composed::arc_cosine(&be, degree, &c).unwrap(),
+            degree.name(),
+        );
+    }
+}
