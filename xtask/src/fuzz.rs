@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use rand::{Rng, RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use scorediff_synth::faer::FaerBackend;
-use scorediff_synth::pipeline::{FitConfig, Model, fit, sample};
+use scorediff_synth::pipeline::{FitConfig, Model, NetSpec, fit, sample};
 use scorediff_synth::tabular::read::csv::read_csv_bytes;
 use scorediff_synth::tabular::{
     Encoder, EncoderOptions, InferOptions, ReadOptions, Schema, load_table, write_csv_to,
@@ -250,8 +250,11 @@ fn seed_model(table: &Path, dir: &Path) -> anyhow::Result<PathBuf> {
         &InferOptions::default(),
     )?;
     let mut cfg = FitConfig {
-        mlp_width: 8,
-        mlp_depth: 1,
+        net: NetSpec::Mlp {
+            width: 8,
+            depth: 1,
+            residual: true,
+        },
         ..FitConfig::default()
     };
     cfg.train.max_steps = 2;

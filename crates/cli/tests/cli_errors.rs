@@ -301,7 +301,7 @@ fn fit_configuration_round_trips_and_bad_files_are_named() {
     assert!(printed.status.success());
     assert!(!model.exists(), "--print-config fits nothing");
     let mut cfg: serde_json::Value = serde_json::from_slice(&printed.stdout).unwrap();
-    cfg["mlp_width"] = serde_json::json!(24);
+    cfg["net"]["width"] = serde_json::json!(24);
     cfg["train"]["max_steps"] = serde_json::json!(4);
     let file = write(dir.path(), "fit.json", cfg.to_string().as_bytes());
     let fitted = args(&["--config", file.to_str().unwrap()]);
@@ -312,14 +312,14 @@ fn fit_configuration_round_trips_and_bad_files_are_named() {
     );
     let meta: serde_json::Value =
         serde_json::from_slice(&std::fs::read(model.join("model.json")).unwrap()).unwrap();
-    assert_eq!(meta["config"]["mlp_width"], 24);
+    assert_eq!(meta["config"]["net"]["width"], 24);
     assert_eq!(meta["config"]["train"]["max_steps"], 4);
     std::fs::remove_dir_all(&model).unwrap();
 
     let bad = write(
         dir.path(),
         "bad.json",
-        b"{\n  \"net\": \"mlp\",\n  \"mlp_width\": \"wide\"\n}\n",
+        b"{\n  \"validation_fraction\": 0.05,\n  \"max_seconds\": \"long\"\n}\n",
     );
     let out = args(&["--config", bad.to_str().unwrap()]);
     let e = String::from_utf8_lossy(&out.stderr);

@@ -35,8 +35,8 @@ fn tiny_config(dir: &Path) -> PathBuf {
     let out = run(&["fit", "x.csv", "--model", "m", "--print-config"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let mut cfg: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    cfg["mlp_width"] = serde_json::json!(16);
-    cfg["mlp_depth"] = serde_json::json!(1);
+    cfg["net"]["width"] = serde_json::json!(16);
+    cfg["net"]["depth"] = serde_json::json!(1);
     cfg["train"]["max_steps"] = serde_json::json!(5);
     cfg["sampler"]["steps"] = serde_json::json!(2);
     write(dir, "tiny.json", cfg.to_string().as_bytes())

@@ -30,7 +30,7 @@ pub mod layer;
 mod mlp;
 mod two_layer;
 
-pub use config::{AnyNet, NetConfig};
+pub use config::{AnyNet, NetConfig, NetKind, NetSpec};
 pub use embedding::{TimeEmbedding, TimeFeatures};
 pub use error::NetError;
 pub use init::Init;

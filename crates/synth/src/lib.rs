@@ -7,6 +7,7 @@
 //! - [`pipeline`]: [`FitConfig`] (the default recipe, docs/recipe.md), [`pipeline::fit`],
 //!   [`pipeline::sample`] and the chunked [`pipeline::sample_chunks`], in memory;
 //! - [`model`]: the model directory (save, load and its checks);
+//! - [`config_file`]: fit configurations as JSON files (`--config`, `--print-config`);
 //! - [`evaluate`]: the benchmark protocol (DESIGN.md §3) for a table's schema;
 //! - [`device`]: opening a backend by kind and running backend-generic work on it;
 //! - [`data`]: the default tables of the main job;
@@ -44,6 +45,7 @@ pub use scorediff_train as train;
 #[cfg(feature = "wgpu")]
 pub use scorediff_wgpu as wgpu;
 
+pub mod config_file;
 pub mod data;
 pub mod device;
 mod error;
@@ -52,4 +54,4 @@ pub mod model;
 pub mod pipeline;
 
 pub use error::{Error, Result};
-pub use pipeline::{FitConfig, Model, NetKind};
+pub use pipeline::{FitConfig, Model, NetKind, NetSpec};

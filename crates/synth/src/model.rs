@@ -29,8 +29,11 @@ use scorediff_train::{TrainReport, tensors};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
-/// Version of the model directory layout this build writes and reads.
-pub const MODEL_FORMAT_VERSION: u32 = 1;
+/// Version of the model directory layout this build writes. Format 2 stores the network as
+/// one tagged member of the configuration (`"net": {"kind": "mlp", "width": ...}`); format 1
+/// (flat `mlp_width`, `two_layer_width`, ...) is still read, through
+/// [`crate::config_file::upgrade_flat_net`].
+pub const MODEL_FORMAT_VERSION: u32 = 2;
 
 /// Contents of `model.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -53,6 +56,15 @@ const META: &str = "model.json";
 const SCHEMA: &str = "schema.json";
 const ENCODER: &str = "encoder.json";
 const WEIGHTS: &str = "weights.safetensors";
+
+/// `model.json` of any supported format, upgraded to this build's.
+fn parse_meta(text: &str) -> serde_json::Result<ModelMeta> {
+    let mut value: serde_json::Value = serde_json::from_str(text)?;
+    if value.get("format_version").and_then(|v| v.as_u64()) == Some(1) {
+        crate::config_file::upgrade_flat_net(&mut value["config"]);
+    }
+    serde_json::from_value(value)
+}
 
 /// The files of a model directory, in the order they are moved into place (`model.json`
 /// last: a directory interrupted mid-move fails the shape checks of [`Model::load`]).
@@ -168,11 +180,11 @@ impl<B: Backend> Model<B> {
             path: dir.display().to_string(),
             detail: format!("not a model directory ({META}: {e}); write one with `scorediff fit`"),
         })?;
-        let meta: ModelMeta = serde_json::from_str(&text).map_err(|e| Error::Model {
+        let meta = parse_meta(&text).map_err(|e| Error::Model {
             path: meta_path.display().to_string(),
             detail: e.to_string(),
         })?;
-        if meta.format_version != MODEL_FORMAT_VERSION {
+        if !(1..=MODEL_FORMAT_VERSION).contains(&meta.format_version) {
             return Err(Error::Model {
                 path: meta_path.display().to_string(),
                 detail: format!(

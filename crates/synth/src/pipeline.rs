@@ -10,92 +10,27 @@ use crate::{Error, Result};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use scorediff_backend::{Backend, Layout};
-use scorediff_net::{AnyNet, MlpConfig, NetConfig, ScoreNet, TwoLayerConfig};
+use scorediff_net::{AnyNet, NetConfig, ScoreNet};
+pub use scorediff_net::{NetKind, NetSpec};
 use scorediff_process::{
-    Denoiser, ParametricScore, ProcessConfig, ProcessError, SampleProgress, SamplerConfig,
-    SamplerKind, TimeGrid, TimeSampler, sample_with_progress,
+    ProcessConfig, SampleProgress, SamplerConfig, SamplerKind, TimeGrid, TimeSampler,
+    sample_with_progress,
 };
 use scorediff_tabular::{ColumnData, Encoder, EncoderOptions, Matrix, Schema, Table, split_rows};
 use scorediff_train::{
-    Dataset, Decay, EarlyStop, LossWeighting, LrSchedule, NoiseMode, OptimizerConfig,
+    Dataset, Decay, EarlyStop, LossWeighting, LrSchedule, NetDenoiser, NoiseMode, OptimizerConfig,
     PreconditionConfig, Preconditioned, TrainConfig, TrainReport, Trainer,
 };
 use serde::{Deserialize, Serialize};
 use std::ops::ControlFlow;
 use std::time::Instant;
 
-/// Which score network a fit trains. One spelling everywhere: `mlp`, `two-layer` (on the
-/// command line, in configuration files, in results; `two_layer` is still read).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum NetKind {
-    /// The practical MLP denoiser (time embedding, SiLU, softmax heads on one-hot blocks).
-    #[serde(rename = "mlp")]
-    Mlp,
-    /// The paper's two-layer ReLU network (frozen output signs), trained by full-batch GD.
-    #[serde(rename = "two-layer", alias = "two_layer")]
-    TwoLayer,
-}
-
-impl NetKind {
-    /// Every kind, in the order shown to users.
-    pub const ALL: [NetKind; 2] = [NetKind::Mlp, NetKind::TwoLayer];
-
-    /// The kind's name: `mlp` or `two-layer`.
-    pub fn name(self) -> &'static str {
-        match self {
-            NetKind::Mlp => "mlp",
-            NetKind::TwoLayer => "two-layer",
-        }
-    }
-}
-
-impl std::str::FromStr for NetKind {
-    type Err = String;
-
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        match s {
-            "mlp" => Ok(NetKind::Mlp),
-            "two-layer" | "two_layer" => Ok(NetKind::TwoLayer),
-            other => Err(format!("unknown network `{other}` (known: mlp, two-layer)")),
-        }
-    }
-}
-
-impl std::fmt::Display for NetKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// How training decides to stop.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum StopChoice {
-    /// Run `max_steps`.
-    None,
-    /// Stop when the held-out loss at fixed draws has not improved for `patience`
-    /// validations, and keep the best weights.
-    Validation {
-        /// Validations without improvement before stopping.
-        patience: usize,
-        /// Smallest decrease that counts as improvement.
-        min_delta: f64,
-    },
-}
-
 /// Everything a fit needs besides the table; stored in the model directory.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FitConfig {
-    /// The network kind.
-    pub net: NetKind,
-    /// Hidden width of the MLP.
-    pub mlp_width: usize,
-    /// Hidden layers of the MLP.
-    pub mlp_depth: usize,
-    /// Residual blocks in the MLP.
-    pub mlp_residual: bool,
-    /// Width `m` of the two-layer network.
-    pub two_layer_width: usize,
+    /// The network and its sizes (`{"kind": "mlp", "width": 384, "depth": 3, "residual":
+    /// true}`).
+    pub net: NetSpec,
     /// Preconditioning of the denoiser (`f = c_skip x + c_out F(c_in x, t)`); `None` uses
     /// the network as the denoiser directly, as the theory does.
     pub precondition: Option<PreconditionConfig>,
@@ -106,7 +41,7 @@ pub struct FitConfig {
     /// Share of the training rows held out for the validation loss.
     pub validation_fraction: f64,
     /// The stopping rule.
-    pub stop: StopChoice,
+    pub stop: EarlyStop,
     /// Wall-clock budget of training in seconds (`None`: none).
     pub max_seconds: Option<f64>,
     /// The reverse sampler used by `sample`.
@@ -158,11 +93,11 @@ impl Default for FitConfig {
             checkpoint: None,
         };
         Self {
-            net: NetKind::Mlp,
-            mlp_width: 384,
-            mlp_depth: 3,
-            mlp_residual: true,
-            two_layer_width: 1024,
+            net: NetSpec::Mlp {
+                width: 384,
+                depth: 3,
+                residual: true,
+            },
             precondition: Some(PreconditionConfig::default()),
             encoder: EncoderOptions::default(),
             train,
@@ -170,7 +105,7 @@ impl Default for FitConfig {
             // Run the step budget. The held-out loss is still computed and logged; as a
             // stopping signal it stopped the importance-sampled fit at 8,500 of 18,000 steps
             // while sample quality was still rising (docs/recipe.md, runs Q, Q').
-            stop: StopChoice::None,
+            stop: EarlyStop::None,
             max_seconds: None,
             // Heun on the probability-flow ODE, 25 quadratic steps (50 network passes, as
             // many as 50 exponential-integrator steps): Shape error 5.2 against 7.6 for the
@@ -191,10 +126,7 @@ impl FitConfig {
     /// The default recipe for a network kind. The two-layer network is the theory's
     /// setting: full-batch gradient descent on the fixed noisy triples.
     pub fn for_net(net: NetKind) -> Self {
-        let mut cfg = Self {
-            net,
-            ..Self::default()
-        };
+        let mut cfg = Self::default();
         if net == NetKind::TwoLayer {
             cfg.precondition = None;
             cfg.train.optimizer = OptimizerConfig::Gd { lr: 1.0 };
@@ -208,13 +140,13 @@ impl FitConfig {
                 t0: RECIPE_T0,
                 t_end: RECIPE_T,
             };
-            cfg.stop = StopChoice::Validation {
+            cfg.stop = EarlyStop::Validation {
                 patience: 6,
                 min_delta: 0.0,
             };
             // Full-batch steps cost O(N m d): width 1024 and 300 steps keep the fit within
             // the recipe's time budget on a 2-core CPU (docs/recipe.md).
-            cfg.two_layer_width = 1024;
+            cfg.net = NetSpec::TwoLayer { width: 1024 };
             cfg.train.max_steps = 300;
             cfg.train.eval_every = 25;
             cfg.train.log_every = 10;
@@ -235,7 +167,7 @@ impl FitConfig {
     pub fn validate(&self) -> Result<()> {
         self.train.validate()?;
         let bad = |m: String| Err(Error::Usage(format!("fit configuration: {m}")));
-        if self.mlp_width == 0 || self.mlp_depth == 0 || self.two_layer_width == 0 {
+        if self.net.validate().is_err() {
             return bad("network widths and depth must be at least 1".into());
         }
         if self.train.max_steps == 0 {
@@ -268,20 +200,7 @@ impl FitConfig {
 
     /// The network configuration for data of `layout` (softmax heads on its one-hot blocks).
     fn net_config(&self, layout: &Layout) -> NetConfig {
-        let d = layout.width;
-        match self.net {
-            NetKind::Mlp => {
-                let mut c = MlpConfig::new(d, self.mlp_width, self.mlp_depth, self.train.seed);
-                c.residual = self.mlp_residual;
-                c.categorical_blocks = layout.one_hot.clone();
-                NetConfig::Mlp(c)
-            }
-            NetKind::TwoLayer => NetConfig::TwoLayer(TwoLayerConfig {
-                data_dim: d,
-                width: self.two_layer_width,
-                seed: self.train.seed,
-            }),
-        }
+        self.net.config(layout, self.train.seed)
     }
 }
 
@@ -317,8 +236,7 @@ pub fn fit<B: Backend>(
     let (train, val) = split_validation(&x, &layout, cfg)?;
     let net = cfg.net_config(&layout).build(be)?;
     let net = cfg.wrap(net, &layout);
-    let mut trainer =
-        Trainer::new(be.clone(), net, cfg.train.clone())?.with_early_stop(early_stop(cfg.stop));
+    let mut trainer = Trainer::new(be.clone(), net, cfg.train.clone())?.with_early_stop(cfg.stop);
     let started = Instant::now();
     let budget = cfg.max_seconds;
     let mut on_step = |p: &scorediff_train::Progress| {
@@ -336,19 +254,6 @@ pub fn fit<B: Backend>(
         n_train_rows: table.n_rows(),
         report,
     })
-}
-
-fn early_stop(choice: StopChoice) -> EarlyStop {
-    match choice {
-        StopChoice::None => EarlyStop::None,
-        StopChoice::Validation {
-            patience,
-            min_delta,
-        } => EarlyStop::Validation {
-            patience,
-            min_delta,
-        },
-    }
 }
 
 /// Splits the encoded rows into training and validation datasets (seeded).
@@ -412,7 +317,7 @@ pub fn sample_chunks<B: Backend>(
 ) -> Result<()> {
     let process = model.config.train.process;
     let d = model.encoder.width();
-    let score = ParametricScore::new(process, NetRef(&model.net));
+    let score = NetDenoiser::new(&model.net).score_model(process);
     let mut rng = ChaCha8Rng::seed_from_u64(sampler.seed);
     let mut done = 0;
     while done < n_rows {
@@ -455,22 +360,6 @@ fn concat_tables(parts: Vec<Table>) -> Table {
     first
 }
 
-/// A borrowed network as the denoiser `f` of the parametric score form (DESIGN.md §1).
-struct NetRef<'a, B: Backend>(&'a Preconditioned<AnyNet<B>>);
-
-impl<B: Backend> Denoiser<B> for NetRef<'_, B> {
-    fn denoise(
-        &self,
-        be: &B,
-        x: &B::Matrix,
-        t: &B::Matrix,
-    ) -> std::result::Result<B::Matrix, ProcessError> {
-        self.0
-            .predict(be, x, t)
-            .map_err(|e| ProcessError::Model(Box::new(e)))
-    }
-}
-
 impl<B: Backend> Model<B> {
     /// Number of trainable parameters.
     pub fn n_params(&self) -> usize {
@@ -492,6 +381,7 @@ mod tests {
                 (Some(t0), Some(t_end)),
                 "{net:?}"
             );
+            assert_eq!(c.net.kind(), net);
             assert!(0.0 < t0 && t0 < t_end);
         }
     }
@@ -500,19 +390,6 @@ mod tests {
     fn seed_reaches_training_and_sampler() {
         let c = FitConfig::default().with_seed(7);
         assert_eq!((c.train.seed, c.sampler.seed), (7, 7));
-    }
-
-    #[test]
-    fn one_spelling_of_the_network_kind() {
-        for k in NetKind::ALL {
-            let json = serde_json::to_string(&k).unwrap();
-            assert_eq!(json, format!("\"{}\"", k.name()));
-            assert_eq!(k.name().parse::<NetKind>().unwrap(), k);
-        }
-        // Model directories written before read as they were.
-        let old: NetKind = serde_json::from_str("\"two_layer\"").unwrap();
-        assert_eq!(old, NetKind::TwoLayer);
-        assert!("twolayer".parse::<NetKind>().is_err());
     }
 
     #[test]

@@ -7,15 +7,18 @@ use scorediff_process::{Denoiser, ForwardProcess, ParametricScore, ProcessError}
 /// Adapts a [`ScoreNet`] `f` (an estimate of `E[X_0 | X_t = x]`) into a [`Denoiser`]; wrap
 /// it in [`ParametricScore`] (or call [`NetDenoiser::score_model`]) to get the score model
 /// `s = (alpha_t f - x) / h_t` of DESIGN.md §1 that the samplers take.
-#[derive(Debug, Clone)]
-pub struct NetDenoiser<N> {
+///
+/// It borrows the network: sampling reads the weights, and the owner (a trainer's model, a
+/// loaded model directory) keeps them.
+#[derive(Debug, Clone, Copy)]
+pub struct NetDenoiser<'a, N> {
     /// The trained network.
-    pub net: N,
+    pub net: &'a N,
 }
 
-impl<N> NetDenoiser<N> {
-    /// Wraps a network.
-    pub fn new(net: N) -> Self {
+impl<'a, N> NetDenoiser<'a, N> {
+    /// Wraps a borrowed network.
+    pub fn new(net: &'a N) -> Self {
         Self { net }
     }
 
@@ -25,7 +28,7 @@ impl<N> NetDenoiser<N> {
     }
 }
 
-impl<B: Backend, N: ScoreNet<B>> Denoiser<B> for NetDenoiser<N> {
+impl<B: Backend, N: ScoreNet<B>> Denoiser<B> for NetDenoiser<'_, N> {
     fn denoise(
         &self,
         backend: &B,

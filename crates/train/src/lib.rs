@@ -14,7 +14,7 @@
 //!   `ParametricScore` and the samplers can sample from it.
 //! - [`plan_theory_stop`], [`fit_with_theory_stop`]: the theory's early-stopping rule
 //!   (local empirical kernel complexity of the network's NTK on the run's own triples)
-//!   computed before training and applied as `EarlyStop::Theory(TheoryStop::AtStep(k))`.
+//!   computed before training and applied as `EarlyStop::Theory { at_step: k }`.
 //! - [`mod@bench`]: throughput entry points.
 //!
 //! Determinism: every draw comes from ChaCha8 streams keyed by the run seed; the same seed
@@ -45,7 +45,7 @@ pub use data::Dataset;
 pub use denoiser::NetDenoiser;
 pub use error::{Result, TrainError};
 pub use precondition::{PreconditionConfig, Preconditioned, marginal_variance};
-pub use stop::{EarlyStop, StopInfo, StopReason, StoppingRule, TheoryStop};
+pub use stop::{EarlyStop, StopInfo, StopReason, StoppingRule};
 pub use theory::{
     KernelSource, NormBound, TheoryError, TheoryPlan, TheoryResult, TheoryRun, TheoryStopConfig,
     fit_with_theory_stop, fixed_training_inputs, plan_theory_stop,

@@ -4,12 +4,14 @@
 //! - [`EarlyStop::Validation`]: stop when the validation loss (at fixed draws) has not
 //!   improved by `min_delta` for `patience` consecutive validations, then restore the best
 //!   weights.
-//! - [`EarlyStop::Theory`]: a rule computed from the theory, e.g. the first step `k` with
+//! - [`EarlyStop::Theory`]: a step computed from the theory, e.g. the first step `k` with
 //!   `R(1/sqrt(eta k)) > 1/(2 e sigma eta k)` of the local empirical kernel complexity. The
 //!   NTK crate computes such a step from a Gram matrix; [`crate::plan_theory_stop`] does it
 //!   for a run (the network's NTK on the run's own noisy triples) and
-//!   [`crate::fit_with_theory_stop`] trains with it, passing it as [`TheoryStop::AtStep`].
-//!   Implement [`StoppingRule`] for a rule that decides on line.
+//!   [`crate::fit_with_theory_stop`] trains with it.
+//!
+//! A rule that decides on line implements [`StoppingRule`] and is given to
+//! `Trainer::with_stopping_rule`; it ends the run with [`StopReason::Theory`].
 
 use std::fmt::Debug;
 
@@ -34,27 +36,12 @@ pub trait StoppingRule: Debug + Send {
     fn should_stop(&mut self, info: &StopInfo) -> bool;
 }
 
-/// The payload of [`EarlyStop::Theory`].
-#[derive(Debug)]
-pub enum TheoryStop {
-    /// Stop after exactly this many optimizer steps (a precomputed stopping step, e.g.
-    /// `scorediff_ntk`'s kernel-complexity rule for full-batch gradient descent).
-    AtStep(u64),
-    /// A rule consulted after every step.
-    Rule(Box<dyn StoppingRule>),
-}
-
-impl TheoryStop {
-    fn should_stop(&mut self, info: &StopInfo) -> bool {
-        match self {
-            TheoryStop::AtStep(k) => info.step >= *k,
-            TheoryStop::Rule(rule) => rule.should_stop(info),
-        }
-    }
-}
-
-/// How a run may end before `max_steps`.
-#[derive(Debug, Default)]
+/// How a run may end before `max_steps`: plain data, so that a fit configuration stores it
+/// (`{"kind": "none"}`, `{"kind": "validation", "patience": 6, "min_delta": 0.0}`,
+/// `{"kind": "theory", "at_step": 142}`). A rule decided on line is a [`StoppingRule`]
+/// given to `Trainer::with_stopping_rule`.
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum EarlyStop {
     /// Train for `max_steps`.
     #[default]
@@ -67,8 +54,13 @@ pub enum EarlyStop {
         /// Smallest decrease of the validation loss that counts as an improvement.
         min_delta: f64,
     },
-    /// A rule from the theory.
-    Theory(TheoryStop),
+    /// Stop after exactly `at_step` optimizer steps: a step computed before training by the
+    /// theory's rule (`scorediff_ntk`'s kernel-complexity rule for full-batch gradient
+    /// descent, [`crate::plan_theory_stop`]).
+    Theory {
+        /// The stopping step.
+        at_step: u64,
+    },
 }
 
 /// Why a run ended.
@@ -79,7 +71,7 @@ pub enum StopReason {
     MaxSteps,
     /// The validation loss stopped improving; the best weights were restored.
     ValidationPlateau,
-    /// The theory rule fired.
+    /// The theory's stopping step was reached, or a [`StoppingRule`] fired.
     Theory,
     /// The progress callback asked to stop.
     Callback,
@@ -112,14 +104,6 @@ impl Plateau {
 }
 
 impl EarlyStop {
-    /// Whether the theory rule fires after this step.
-    pub(crate) fn theory_fires(&mut self, info: &StopInfo) -> bool {
-        match self {
-            EarlyStop::Theory(rule) => rule.should_stop(info),
-            _ => false,
-        }
-    }
-
     /// A one-line description for checkpoints and logs.
     pub fn describe(&self) -> String {
         match self {
@@ -128,8 +112,7 @@ impl EarlyStop {
                 patience,
                 min_delta,
             } => format!("validation(patience={patience}, min_delta={min_delta})"),
-            EarlyStop::Theory(TheoryStop::AtStep(k)) => format!("theory(at_step={k})"),
-            EarlyStop::Theory(TheoryStop::Rule(r)) => format!("theory(rule={r:?})"),
+            EarlyStop::Theory { at_step } => format!("theory(at_step={at_step})"),
         }
     }
 }

@@ -21,7 +21,7 @@
 //! 5. `eta` = the gradient-descent step on the `1/(2N)` loss, and
 //!    [`scorediff_ntk::theory_stopping_step`].
 //!
-//! [`fit_with_theory_stop`] runs the trainer with `EarlyStop::Theory(TheoryStop::AtStep(k))`
+//! [`fit_with_theory_stop`] runs the trainer with `EarlyStop::Theory { at_step: k }`
 //! and returns the [`TheoryPlan`] (decision, curve, sigma) alongside the report.
 //!
 //! Scope, stated plainly: the rule is derived for gradient descent on a fixed sample.
@@ -57,7 +57,7 @@ use crate::config::{Decay, OptimizerConfig, TrainConfig};
 use crate::data::Dataset;
 use crate::error::TrainError;
 use crate::rng::{Purpose, stream};
-use crate::stop::{EarlyStop, TheoryStop};
+use crate::stop::EarlyStop;
 use crate::trainer::{Progress, TrainReport, Trainer};
 
 #[cfg(doc)]
@@ -161,11 +161,11 @@ pub struct TheoryPlan {
 }
 
 impl TheoryPlan {
-    /// The trainer's early stop for this plan: `AtStep(k)`, or no early stop when the rule
+    /// The trainer's early stop for this plan: `Theory { at_step: k }`, or no early stop when the rule
     /// does not fire within its horizon.
     pub fn early_stop(&self) -> EarlyStop {
         match self.decision.step {
-            Some(k) => EarlyStop::Theory(TheoryStop::AtStep(k)),
+            Some(k) => EarlyStop::Theory { at_step: k },
             None => EarlyStop::None,
         }
     }

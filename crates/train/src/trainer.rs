@@ -20,7 +20,7 @@ use crate::data::Dataset;
 use crate::error::{Result, TrainError};
 use crate::optim::{OptState, ema_decay_at, ema_update, swap_weights, trainable_copies};
 use crate::rng::{Purpose, permutation, stream};
-use crate::stop::{EarlyStop, Plateau, StopInfo, StopReason, TheoryStop};
+use crate::stop::{EarlyStop, Plateau, StopInfo, StopReason, StoppingRule};
 
 /// What the progress callback receives after every step.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -112,6 +112,7 @@ pub struct Trainer<B: Backend, N: ScoreNet<B>> {
     pub(crate) net: N,
     pub(crate) config: TrainConfig,
     pub(crate) early_stop: EarlyStop,
+    pub(crate) rule: Option<Box<dyn StoppingRule>>,
     pub(crate) opt: OptState<B>,
     pub(crate) ema: Option<Vec<Option<B::Matrix>>>,
     pub(crate) best: Option<Vec<Option<B::Matrix>>>,
@@ -132,6 +133,7 @@ impl<B: Backend, N: ScoreNet<B>> Trainer<B, N> {
             net,
             config,
             early_stop: EarlyStop::None,
+            rule: None,
             opt,
             ema,
             best: None,
@@ -142,6 +144,13 @@ impl<B: Backend, N: ScoreNet<B>> Trainer<B, N> {
     /// Sets the early-stopping rule.
     pub fn with_early_stop(mut self, early_stop: EarlyStop) -> Self {
         self.early_stop = early_stop;
+        self
+    }
+
+    /// Adds a rule consulted after every step (it ends the run with
+    /// [`StopReason::Theory`]).
+    pub fn with_stopping_rule(mut self, rule: Box<dyn StoppingRule>) -> Self {
+        self.rule = Some(rule);
         self
     }
 
@@ -205,8 +214,8 @@ impl<B: Backend, N: ScoreNet<B>> Trainer<B, N> {
         let mut epoch_data: Option<EpochData<B>> = None;
         let mut reason = StopReason::MaxSteps;
         while self.state.step < self.config.max_steps {
-            if let EarlyStop::Theory(TheoryStop::AtStep(k)) = self.early_stop
-                && self.state.step >= k
+            if let EarlyStop::Theory { at_step } = self.early_stop
+                && self.state.step >= at_step
             {
                 reason = StopReason::Theory;
                 break;
@@ -250,7 +259,7 @@ impl<B: Backend, N: ScoreNet<B>> Trainer<B, N> {
             self.maybe_checkpoint()?;
             if plateau_stop {
                 reason = StopReason::ValidationPlateau;
-            } else if self.early_stop.theory_fires(&info) {
+            } else if self.theory_fires(&info) {
                 reason = StopReason::Theory;
             } else if wants_stop {
                 reason = StopReason::Callback;
@@ -291,6 +300,14 @@ impl<B: Backend, N: ScoreNet<B>> Trainer<B, N> {
             swap_weights(self.net.params_mut(), ema);
         }
         loss
+    }
+
+    /// Whether the theory's step is reached or the stopping rule fires after this step.
+    fn theory_fires(&mut self, info: &StopInfo) -> bool {
+        let at_step =
+            matches!(self.early_stop, EarlyStop::Theory { at_step } if info.step >= at_step);
+        let rule = self.rule.as_mut().is_some_and(|r| r.should_stop(info));
+        at_step || rule
     }
 
     fn check_data(&self, data: &Dataset, val: Option<&Dataset>) -> Result<()> {

@@ -10,7 +10,7 @@ use scorediff_net::{Mlp, MlpConfig, ScoreNet, TwoLayerConfig, TwoLayerNet};
 use scorediff_process::standard_normal;
 use scorediff_train::{
     Dataset, EarlyStop, LogEntry, LrSchedule, OptimizerConfig, StopInfo, StopReason, StoppingRule,
-    TheoryStop, TrainConfig, TrainError, Trainer, load_model, read_meta,
+    TrainConfig, TrainError, Trainer, load_model, read_meta,
 };
 
 fn data(rows: usize, d: usize, seed: u64) -> Dataset {
@@ -180,18 +180,16 @@ fn check_theory_stop<B: Backend>(be: &B) {
     let train = data(50, 3, 8);
     let mut t = Trainer::new(be.clone(), mlp(be), config(100))
         .unwrap()
-        .with_early_stop(EarlyStop::Theory(TheoryStop::AtStep(23)));
+        .with_early_stop(EarlyStop::Theory { at_step: 23 });
     let r = t.fit(&train, None, &mut go).unwrap();
     assert_eq!((r.steps, r.stop_reason), (23, StopReason::Theory));
     let mut t = Trainer::new(be.clone(), mlp(be), config(100))
         .unwrap()
-        .with_early_stop(EarlyStop::Theory(TheoryStop::AtStep(0)));
+        .with_early_stop(EarlyStop::Theory { at_step: 0 });
     assert_eq!(t.fit(&train, None, &mut go).unwrap().steps, 0);
     let mut t = Trainer::new(be.clone(), mlp(be), config(100))
         .unwrap()
-        .with_early_stop(EarlyStop::Theory(TheoryStop::Rule(Box::new(
-            StopWhenLossBelow(f64::INFINITY),
-        ))));
+        .with_stopping_rule(Box::new(StopWhenLossBelow(f64::INFINITY)));
     let r = t.fit(&train, None, &mut go).unwrap();
     assert_eq!((r.steps, r.stop_reason), (1, StopReason::Theory));
 }

@@ -5,6 +5,7 @@ use super::{infer_options, print_json, read_options, user_schema};
 use crate::args::FitArgs;
 use crate::progress::Bar;
 use scorediff_synth::backend::Backend;
+use scorediff_synth::config_file::parse_fit_config;
 use scorediff_synth::device::OnBackend;
 use scorediff_synth::model::check_destination;
 use scorediff_synth::pipeline::{FitConfig, Model, fit};
@@ -75,61 +76,10 @@ pub fn run(a: FitArgs) -> Result<()> {
     }
 }
 
-/// A fit configuration from a JSON file: either a bare [`FitConfig`] or a model's
-/// model.json, whose `config` member is one.
+/// A fit configuration from a JSON file (see [`parse_fit_config`]).
 fn read_fit_config(path: &Path) -> Result<FitConfig> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    let bad = |e: serde_json::Error| {
-        // serde_json's message ends with the line and column.
-        Error::Usage(format!(
-            "{}: not a fit configuration: {e}; write one with `scorediff fit --print-config`",
-            path.display()
-        ))
-    };
-    let value: serde_json::Value = serde_json::from_str(&text).map_err(bad)?;
-    let (config_value, cfg): (serde_json::Value, FitConfig) = match value.get("format_version") {
-        // A model's model.json: its `config` member (positions are lost in the member).
-        Some(_) => {
-            let member = value["config"].clone();
-            let cfg = serde_json::from_value(member.clone()).map_err(|e| {
-                Error::Usage(format!(
-                    "{}: its `config` is not a fit configuration ({e})",
-                    path.display()
-                ))
-            })?;
-            (member, cfg)
-        }
-        None => (value, serde_json::from_str(&text).map_err(bad)?),
-    };
-    let known = serde_json::to_value(&cfg).map_err(|e| Error::Usage(e.to_string()))?;
-    if let Some(key) = unknown_keys(&config_value, &known, "").into_iter().next() {
-        return Err(Error::Usage(format!(
-            "{}: unknown key `{key}` in the fit configuration; write one with `scorediff fit --print-config`",
-            path.display()
-        )));
-    }
-    Ok(cfg)
-}
-
-/// The keys of `given` (JSON objects, recursively) that `known`, the parsed configuration
-/// written back, does not have: keys serde ignored.
-fn unknown_keys(given: &serde_json::Value, known: &serde_json::Value, at: &str) -> Vec<String> {
-    let (Some(g), Some(k)) = (given.as_object(), known.as_object()) else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for (key, v) in g {
-        let path = if at.is_empty() {
-            key.clone()
-        } else {
-            format!("{at}.{key}")
-        };
-        match k.get(key) {
-            None => out.push(path),
-            Some(kv) => out.extend(unknown_keys(v, kv, &path)),
-        }
-    }
-    out
+    parse_fit_config(&text, &path.display().to_string())
 }
 
 /// What `fit --json` prints.
@@ -182,7 +132,7 @@ impl OnBackend for FitJob {
             rows: self.table.n_rows(),
             columns: self.table.n_cols(),
             encoded_width: model.encoder.width(),
-            net: self.cfg.net.name().to_string(),
+            net: self.cfg.net.kind().name().to_string(),
             parameters: model.net.n_trainable(),
             steps: model.report.steps,
             stop_reason: stop_reason(model.report.stop_reason).to_string(),

@@ -78,7 +78,8 @@ pub fn check_recovery<B: Backend, N: ScoreNet<B>>(be: &B, net: N, config: TrainC
     assert!(last < first, "training loss {first} -> {last}");
 
     eprintln!("trained in {:.1} s", report.elapsed_s);
-    let score = NetDenoiser::new(trainer.into_model()).score_model(OrnsteinUhlenbeck);
+    let net = trainer.into_model();
+    let score = NetDenoiser::new(&net).score_model(OrnsteinUhlenbeck);
     let sampler = SamplerConfig {
         kind: SamplerKind::ExponentialIntegrator,
         steps: 100,
