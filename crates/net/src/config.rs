@@ -218,6 +218,15 @@ impl<B: Backend> ScoreNet<B> for AnyNet<B> {
     fn forward(&self, be: &B, x: &B::Matrix, t: &B::Matrix) -> Result<Forward<B>, NetError> {
         self.inner().forward(be, x, t)
     }
+    fn forward_at(
+        &self,
+        be: &B,
+        x: &B::Matrix,
+        t: &B::Matrix,
+        t_host: &[f32],
+    ) -> Result<Forward<B>, NetError> {
+        self.inner().forward_at(be, x, t, t_host)
+    }
     fn backward(
         &self,
         be: &B,

@@ -168,6 +168,33 @@ pub trait ScoreNet<B: Backend>: Send + Sync {
         Ok(self.forward(be, x, t)?.into_output())
     }
 
+    /// [`ScoreNet::forward`] when the caller also holds the times on the host (a training
+    /// batch's draw, a sampler step): `t_host[i]` is the `f32` in row `i` of `t`. Networks
+    /// that need per-row coefficients of `t` (the preconditioner's `c_in`, `c_skip`,
+    /// `c_out`) compute them from `t_host` instead of downloading `t` on every pass; the
+    /// default ignores it.
+    fn forward_at(
+        &self,
+        be: &B,
+        x: &B::Matrix,
+        t: &B::Matrix,
+        t_host: &[f32],
+    ) -> Result<Forward<B>, NetError> {
+        let _ = t_host;
+        self.forward(be, x, t)
+    }
+
+    /// The output of [`ScoreNet::forward_at`] only.
+    fn predict_at(
+        &self,
+        be: &B,
+        x: &B::Matrix,
+        t: &B::Matrix,
+        t_host: &[f32],
+    ) -> Result<B::Matrix, NetError> {
+        Ok(self.forward_at(be, x, t, t_host)?.into_output())
+    }
+
     /// Total number of parameter entries, frozen ones included.
     fn n_params(&self) -> usize {
         self.params().iter().map(|p| p.value.len()).sum()
@@ -189,6 +216,15 @@ impl<B: Backend, N: ScoreNet<B> + ?Sized> ScoreNet<B> for Box<N> {
     }
     fn forward(&self, be: &B, x: &B::Matrix, t: &B::Matrix) -> Result<Forward<B>, NetError> {
         (**self).forward(be, x, t)
+    }
+    fn forward_at(
+        &self,
+        be: &B,
+        x: &B::Matrix,
+        t: &B::Matrix,
+        t_host: &[f32],
+    ) -> Result<Forward<B>, NetError> {
+        (**self).forward_at(be, x, t, t_host)
     }
     fn backward(
         &self,

@@ -1,6 +1,6 @@
 //! A trained network as the process crate's [`Denoiser`], for the samplers.
 
-use scorediff_backend::Backend;
+use scorediff_backend::{Backend, DeviceMatrix};
 use scorediff_net::ScoreNet;
 use scorediff_process::{Denoiser, ForwardProcess, ParametricScore, ProcessError};
 
@@ -37,6 +37,17 @@ impl<B: Backend, N: ScoreNet<B>> Denoiser<B> for NetDenoiser<'_, N> {
     ) -> Result<B::Matrix, ProcessError> {
         self.net
             .predict(backend, x, t)
+            .map_err(|e| ProcessError::Model(Box::new(e)))
+    }
+
+    /// A sampler step: the constant time column and its host copy, so the network's
+    /// per-row coefficients need no download.
+    fn denoise_at(&self, backend: &B, x: &B::Matrix, t: f64) -> Result<B::Matrix, ProcessError> {
+        let t = t as f32;
+        let t_col = backend.full(x.rows(), 1, t)?;
+        let t_host = vec![t; x.rows()];
+        self.net
+            .predict_at(backend, x, &t_col, &t_host)
             .map_err(|e| ProcessError::Model(Box::new(e)))
     }
 }

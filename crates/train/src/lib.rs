@@ -26,6 +26,7 @@ mod config;
 mod data;
 mod denoiser;
 mod error;
+mod loss;
 mod optim;
 mod precondition;
 mod rng;

@@ -102,17 +102,17 @@ impl<N> Preconditioned<N> {
         )
     }
 
-    /// Per-row coefficient columns for the times `t`.
-    fn columns<B: Backend>(&self, be: &B, t: &B::Matrix) -> Result<[B::Matrix; 3], NetError> {
-        let times = be.to_host(t)?;
+    /// Per-row coefficient columns for the times `t_host` (the host copy of the batch's
+    /// time column: built once per pass on the host, uploaded once).
+    fn columns<B: Backend>(&self, be: &B, t_host: &[f32]) -> Result<[B::Matrix; 3], NetError> {
         let mut cols = [vec![], vec![], vec![]];
-        for &ti in &times {
+        for &ti in t_host {
             let (a, b, c) = self.coefficients(f64::from(ti));
             cols[0].push(a as f32);
             cols[1].push(b as f32);
             cols[2].push(c as f32);
         }
-        let n = times.len();
+        let n = t_host.len();
         let [c_in, c_skip, c_out] = cols;
         Ok([
             be.from_host(n, 1, &c_in)?,
@@ -132,23 +132,40 @@ impl<B: Backend, N: ScoreNet<B>> ScoreNet<B> for Preconditioned<N> {
         self.net.data_dim()
     }
 
+    /// Downloads `t` for the coefficients; callers holding the times on the host use
+    /// [`ScoreNet::forward_at`].
     fn forward(&self, be: &B, x: &B::Matrix, t: &B::Matrix) -> Result<Forward<B>, NetError> {
         if self.config.is_none() {
-            let inner = self.net.forward(be, x, t)?;
+            return self.forward_at(be, x, t, &[]);
+        }
+        let t_host = be.to_host(t)?;
+        self.forward_at(be, x, t, &t_host)
+    }
+
+    fn forward_at(
+        &self,
+        be: &B,
+        x: &B::Matrix,
+        t: &B::Matrix,
+        t_host: &[f32],
+    ) -> Result<Forward<B>, NetError> {
+        if self.config.is_none() {
+            let inner = self.net.forward_at(be, x, t, t_host)?;
             let output = be.copy(&inner.output)?;
             return Ok(Forward::wrapping(output, Vec::new(), inner));
         }
-        if x.rows() != t.rows() || x.cols() != self.mask.len() {
+        if x.rows() != t.rows() || x.cols() != self.mask.len() || t_host.len() != x.rows() {
             return Err(NetError::Shape(format!(
-                "x {}x{}, t {}x{}, network width {}",
+                "x {}x{}, t {}x{} ({} host times), network width {}",
                 x.rows(),
                 x.cols(),
                 t.rows(),
                 t.cols(),
+                t_host.len(),
                 self.mask.len()
             )));
         }
-        let [c_in, c_skip, c_out] = self.columns(be, t)?;
+        let [c_in, c_skip, c_out] = self.columns(be, t_host)?;
         let x_in = be.broadcast_col(Binary::Mul, x, &c_in)?;
         let inner = self.net.forward(be, &x_in, t)?;
         let mask = be.from_host(1, self.mask.len(), &self.mask)?;

@@ -2,22 +2,23 @@
 //!
 //! Each step draws a batch of `B` records with their times and noise
 //! (`x_t = alpha_t x_0 + sqrt(h_t) eps`), evaluates
-//! `L = 1/(2B) sum_j w(t_j) ||f(x_tj, t_j) - x_0j||^2` (`w = 1` unless a [`LossWeighting`]
+//! `L = 1/(2B) sum_j w(t_j) ||f(x_tj, t_j) - x_0j||^2` (`w = 1` unless a [`crate::LossWeighting`]
 //! is set), back-propagates `dL/df = w (f - x_0) / B` through the network and updates the
-//! weights.
+//! weights (the loss itself is in the `loss` module).
 
 use std::io::Write;
 use std::ops::ControlFlow;
 use std::time::Instant;
 
-use scorediff_backend::{Backend, Binary, DeviceMatrix, Unary};
+use scorediff_backend::{Backend, DeviceMatrix};
 use scorediff_net::ScoreNet;
 use scorediff_process::{NoiseDraw, apply_noise};
 use serde::{Deserialize, Serialize};
 
-use crate::config::{LossWeighting, NoiseMode, TrainConfig};
+use crate::config::{NoiseMode, TrainConfig};
 use crate::data::Dataset;
 use crate::error::{Result, TrainError};
+use crate::loss::Batch;
 use crate::optim::{OptState, ema_decay_at, ema_update, swap_weights, trainable_copies};
 use crate::rng::{Purpose, permutation, stream};
 use crate::stop::{EarlyStop, Plateau, StopInfo, StopReason, StoppingRule};
@@ -95,6 +96,8 @@ struct EpochData<B: Backend> {
     epoch: u64,
     perm: Vec<usize>,
     t: B::Matrix,
+    /// The times on the host, as drawn (the per-record coefficients are computed from them).
+    t_host: Vec<f32>,
     x_t: B::Matrix,
 }
 
@@ -102,6 +105,7 @@ struct EpochData<B: Backend> {
 struct ValSet<B: Backend> {
     x0: B::Matrix,
     t: B::Matrix,
+    t_host: Vec<f32>,
     x_t: B::Matrix,
 }
 
@@ -292,10 +296,21 @@ impl<B: Backend, N: ScoreNet<B>> Trainer<B, N> {
     /// The objective `1/(2n) sum ||f(x_t, t) - x_0||^2` of the current evaluation weights
     /// (EMA when enabled) on `n` records at fixed draws.
     pub fn evaluate(&mut self, x0: &B::Matrix, t: &B::Matrix, x_t: &B::Matrix) -> Result<f64> {
+        let t_host = self.be.to_host(t)?;
+        self.evaluate_batch(&Batch {
+            x0,
+            t,
+            t_host: &t_host,
+            x_t,
+        })
+    }
+
+    /// [`Trainer::evaluate`] with the times also on the host.
+    fn evaluate_batch(&mut self, batch: &Batch<'_, B>) -> Result<f64> {
         if let Some(ema) = self.ema.as_mut() {
             swap_weights(self.net.params_mut(), ema);
         }
-        let loss = self.loss_only(x0, t, x_t);
+        let loss = self.loss_only(batch);
         if let Some(ema) = self.ema.as_mut() {
             swap_weights(self.net.params_mut(), ema);
         }
@@ -361,6 +376,7 @@ impl<B: Backend, N: ScoreNet<B>> Trainer<B, N> {
             epoch,
             perm,
             t: noised.t,
+            t_host: draw.t,
             x_t: noised.x_t,
         })
     }
@@ -373,6 +389,7 @@ impl<B: Backend, N: ScoreNet<B>> Trainer<B, N> {
         Ok(ValSet {
             x0,
             t: noised.t,
+            t_host: draw.t,
             x_t: noised.x_t,
         })
     }
@@ -388,12 +405,23 @@ impl<B: Backend, N: ScoreNet<B>> Trainer<B, N> {
         let start = self.state.batch_in_epoch as usize * bs;
         let idx = &epoch.perm[start..(start + bs).min(n)];
         let (loss, grads) = if idx.len() == n && bs == n {
-            self.loss_and_grads(x0, &epoch.t, &epoch.x_t)?
+            self.loss_and_grads(&Batch {
+                x0,
+                t: &epoch.t,
+                t_host: &epoch.t_host,
+                x_t: &epoch.x_t,
+            })?
         } else {
             let xb = self.be.gather_rows(x0, idx)?;
             let tb = self.be.gather_rows(&epoch.t, idx)?;
+            let t_host: Vec<f32> = idx.iter().map(|&i| epoch.t_host[i]).collect();
             let xtb = self.be.gather_rows(&epoch.x_t, idx)?;
-            self.loss_and_grads(&xb, &tb, &xtb)?
+            self.loss_and_grads(&Batch {
+                x0: &xb,
+                t: &tb,
+                t_host: &t_host,
+                x_t: &xtb,
+            })?
         };
         if !loss.is_finite() {
             return Err(TrainError::Diverged {
@@ -423,116 +451,18 @@ impl<B: Backend, N: ScoreNet<B>> Trainer<B, N> {
         Ok((loss, idx.len(), lr))
     }
 
-    /// Loss and parameter gradients of a batch, in passes of at most `max_rows_per_pass`
-    /// rows whose gradients are summed (each pass uses `dL/df = (f - x_0) / B`).
-    fn loss_and_grads(
-        &self,
-        x0: &B::Matrix,
-        t: &B::Matrix,
-        x_t: &B::Matrix,
-    ) -> Result<(f64, Vec<B::Matrix>)> {
-        let rows = x0.rows();
-        let inv_b = 1.0 / rows as f64;
-        let mut loss = 0.0;
-        let mut total: Option<Vec<B::Matrix>> = None;
-        for (s, e) in passes(rows, self.config.max_rows_per_pass) {
-            let (x0c, tc, xtc) = self.chunk(x0, t, x_t, s, e, rows)?;
-            let fwd = self.net.forward(&self.be, xtc.get(x_t), tc.get(t))?;
-            let diff = self.be.sub(&fwd.output, x0c.get(x0))?;
-            let weights = self.loss_weights(tc.get(t))?;
-            loss += 0.5 * inv_b * self.weighted_square_sum(&diff, weights.as_ref())?;
-            // dL/df = w(t) (f - x_0) / B.
-            let g = self.weighted(self.be.scale(&diff, inv_b as f32)?, weights.as_ref())?;
-            let grads = self.net.backward(&self.be, &fwd, &g)?;
-            match total.as_mut() {
-                None => total = Some(grads),
-                Some(acc) => {
-                    for (a, gr) in acc.iter_mut().zip(&grads) {
-                        self.be.axpby(1.0, gr, 1.0, a)?;
-                    }
-                }
-            }
-        }
-        let grads = total.ok_or_else(|| TrainError::Data("empty batch".into()))?;
-        Ok((loss, grads))
-    }
-
-    fn loss_only(&self, x0: &B::Matrix, t: &B::Matrix, x_t: &B::Matrix) -> Result<f64> {
-        let rows = x0.rows();
-        let mut loss = 0.0;
-        for (s, e) in passes(rows, self.config.max_rows_per_pass) {
-            let (x0c, tc, xtc) = self.chunk(x0, t, x_t, s, e, rows)?;
-            let f = self.net.predict(&self.be, xtc.get(x_t), tc.get(t))?;
-            let diff = self.be.sub(&f, x0c.get(x0))?;
-            let weights = self.loss_weights(tc.get(t))?;
-            loss += self.weighted_square_sum(&diff, weights.as_ref())?;
-        }
-        Ok(0.5 * loss / rows.max(1) as f64)
-    }
-
-    /// The column of `w(t_j)` times the time sampler's importance weight for the rows'
-    /// times, `None` when both are 1 (the plain regression with a `Uniform` or `LogUniform`
-    /// law).
-    fn loss_weights(&self, t: &B::Matrix) -> Result<Option<B::Matrix>> {
-        let (weighting, law) = (self.config.loss_weighting, self.config.time_sampler);
-        if weighting == LossWeighting::Plain && !law.is_importance_weighted() {
-            return Ok(None);
-        }
-        let w: Vec<f32> = self
-            .be
-            .to_host(t)?
-            .iter()
-            .map(|&ti| {
-                let ti = f64::from(ti);
-                (weighting.weight(&self.config.process, ti) * law.importance_weight(ti)) as f32
-            })
-            .collect();
-        Ok(Some(self.be.from_host(w.len(), 1, &w)?))
-    }
-
-    /// `sum_j w_j ||f_j - x0_j||^2` of the difference rows `diff = f - x0`: the sum in the
-    /// weighted regression loss `L_w = 1/(2N) sum_j w(t_j) ||f(x_tj, t_j) - x0_j||^2`
-    /// (DESIGN.md §1, time weighting), shared by training and validation.
-    fn weighted_square_sum(&self, diff: &B::Matrix, weights: Option<&B::Matrix>) -> Result<f64> {
-        let sq = self.weighted(self.be.unary(Unary::Square, diff)?, weights)?;
-        Ok(self.be.sum(&sq)?)
-    }
-
-    /// `m` with row `j` multiplied by `w_j` (unchanged without weights).
-    fn weighted(&self, m: B::Matrix, weights: Option<&B::Matrix>) -> Result<B::Matrix> {
-        match weights {
-            None => Ok(m),
-            Some(w) => Ok(self.be.broadcast_col(Binary::Mul, &m, w)?),
-        }
-    }
-
-    #[allow(clippy::type_complexity)]
-    fn chunk(
-        &self,
-        x0: &B::Matrix,
-        t: &B::Matrix,
-        x_t: &B::Matrix,
-        s: usize,
-        e: usize,
-        rows: usize,
-    ) -> Result<(Part<B>, Part<B>, Part<B>)> {
-        if s == 0 && e == rows {
-            return Ok((Part::Whole, Part::Whole, Part::Whole));
-        }
-        Ok((
-            Part::Rows(self.be.slice_rows(x0, s, e)?),
-            Part::Rows(self.be.slice_rows(t, s, e)?),
-            Part::Rows(self.be.slice_rows(x_t, s, e)?),
-        ))
-    }
-
     fn maybe_validate(&mut self, val: Option<&ValSet<B>>, force: bool) -> Result<Option<f64>> {
         let Some(v) = val else { return Ok(None) };
         let every = self.config.eval_every;
         if every == 0 || !(force || self.state.step.is_multiple_of(every)) {
             return Ok(None);
         }
-        Ok(Some(self.evaluate(&v.x0, &v.t, &v.x_t)?))
+        Ok(Some(self.evaluate_batch(&Batch {
+            x0: &v.x0,
+            t: &v.t,
+            t_host: &v.t_host,
+            x_t: &v.x_t,
+        })?))
     }
 
     /// Updates the plateau tracker; keeps the best evaluation weights; returns whether the
@@ -620,27 +550,6 @@ impl<B: Backend, N: ScoreNet<B>> Trainer<B, N> {
         }
         Ok(())
     }
-}
-
-/// A matrix argument that is either the whole input or a slice of it.
-enum Part<B: Backend> {
-    Whole,
-    Rows(B::Matrix),
-}
-
-impl<B: Backend> Part<B> {
-    fn get<'a>(&'a self, whole: &'a B::Matrix) -> &'a B::Matrix {
-        match self {
-            Part::Whole => whole,
-            Part::Rows(m) => m,
-        }
-    }
-}
-
-/// Row ranges of at most `max` rows covering `0..rows`.
-fn passes(rows: usize, max: usize) -> impl Iterator<Item = (usize, usize)> {
-    let max = max.max(1);
-    (0..rows.div_ceil(max)).map(move |i| (i * max, ((i + 1) * max).min(rows)))
 }
 
 /// Accumulates the batch losses and rows between two log entries.
