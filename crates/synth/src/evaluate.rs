@@ -1,8 +1,10 @@
 //! The benchmark protocol (DESIGN.md §3) for a table, shared by `scorediff eval`, the main
 //! job and `cargo xtask reproduce credit`.
 
-use scorediff_eval::EvalConfig;
-use scorediff_tabular::{ColumnKind, Schema};
+use std::path::Path;
+
+use scorediff_eval::{EvalConfig, Progress, Report, evaluate, make_plots, write_report};
+use scorediff_tabular::{ColumnKind, Schema, Table};
 
 use crate::{Error, Result};
 
@@ -21,4 +23,45 @@ pub fn protocol(schema: &Schema, seed: u64) -> Result<EvalConfig> {
     cfg.mle = binary;
     cfg.mle_real_reference = binary;
     Ok(cfg)
+}
+
+/// Evaluates a synthetic table against real ones, all typed by `schema` (the real training
+/// table's), with the protocol for that schema: the benchmark's metrics in memory, whatever
+/// produced the tables. `holdout` (real rows the model never saw, for the DCR test)
+/// defaults to `test`.
+pub fn evaluate_synthetic(
+    schema: &Schema,
+    real: &Table,
+    test: Option<&Table>,
+    synthetic: &Table,
+    holdout: Option<&Table>,
+    seed: u64,
+    progress: &dyn Progress,
+) -> Result<Report> {
+    let cfg = protocol(schema, seed)?;
+    Ok(evaluate(
+        real,
+        test,
+        synthetic,
+        holdout.or(test),
+        &cfg,
+        progress,
+    )?)
+}
+
+/// Writes `report.json` and `report.html` (with the marginal and correlation figures unless
+/// `plots` is false) into `dir`.
+pub fn write_evaluation(
+    dir: &Path,
+    real: &Table,
+    synthetic: &Table,
+    report: &Report,
+    plots: bool,
+) -> Result<()> {
+    let figures = if plots {
+        Some(make_plots(real, synthetic, report)?)
+    } else {
+        None
+    };
+    Ok(write_report(dir, report, figures.as_ref())?)
 }

@@ -11,6 +11,7 @@
 //! - [`evaluate`]: the benchmark protocol (DESIGN.md §3) for a table's schema;
 //! - [`device`]: opening a backend by kind and running backend-generic work on it;
 //! - [`data`]: the default tables of the main job;
+//! - [`main_job`]: the main job (`scorediff quickstart`), fit, sample and evaluate in memory;
 //! - [`Error`]: one typed error, every message one line.
 //!
 //! The workspace's crates are re-exported under short names, so one dependency reaches
@@ -50,6 +51,7 @@ pub mod data;
 pub mod device;
 mod error;
 pub mod evaluate;
+pub mod main_job;
 pub mod model;
 pub mod pipeline;
 

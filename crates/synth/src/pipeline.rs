@@ -343,7 +343,7 @@ pub fn sample_chunks<B: Backend>(
 }
 
 /// The rows of `parts` one after another (the same columns in each).
-fn concat_tables(parts: Vec<Table>) -> Table {
+pub(crate) fn concat_tables(parts: Vec<Table>) -> Table {
     let mut iter = parts.into_iter();
     let Some(mut first) = iter.next() else {
         return Table::default();

@@ -4,8 +4,7 @@ use super::{infer_options, print_json, read_options, user_schema};
 use crate::args::EvalArgs;
 use crate::progress::EvalBars;
 use scorediff_synth::Result;
-use scorediff_synth::eval::{evaluate, make_plots, write_report};
-use scorediff_synth::evaluate::protocol;
+use scorediff_synth::evaluate::{evaluate_synthetic, write_evaluation};
 use scorediff_synth::tabular::{Schema, Table, read_path};
 use std::path::Path;
 
@@ -22,21 +21,20 @@ pub fn run(a: EvalArgs) -> Result<()> {
     let load = |p: &Path| -> Result<Table> { Ok(schema.apply(&read_path(p, &read)?)?) };
     let syn = load(&a.syn)?;
     let test = a.test.as_deref().map(load).transpose()?;
-    let holdout = match a.holdout.as_deref() {
-        Some(p) => Some(load(p)?),
-        None => test.clone(),
-    };
-    let cfg = protocol(&schema, a.common.seed())?;
+    let holdout = a.holdout.as_deref().map(load).transpose()?;
     let bars = EvalBars::new(!a.common.quiet);
-    let report = evaluate(&real, test.as_ref(), &syn, holdout.as_ref(), &cfg, &bars)?;
+    let report = evaluate_synthetic(
+        &schema,
+        &real,
+        test.as_ref(),
+        &syn,
+        holdout.as_ref(),
+        a.common.seed(),
+        &bars,
+    )?;
     bars.finish();
     if let Some(dir) = &a.out {
-        let plots = if a.no_plots {
-            None
-        } else {
-            Some(make_plots(&real, &syn, &report)?)
-        };
-        write_report(dir, &report, plots.as_ref())?;
+        write_evaluation(dir, &real, &syn, &report, !a.no_plots)?;
         if !a.common.json && !a.common.quiet {
             eprintln!("wrote {}/report.json and report.html", dir.display());
         }

@@ -144,7 +144,7 @@ impl OnBackend for FitJob {
     }
 }
 
-fn stop_reason(r: scorediff_synth::train::StopReason) -> &'static str {
+pub(super) fn stop_reason(r: scorediff_synth::train::StopReason) -> &'static str {
     use scorediff_synth::train::StopReason;
     match r {
         StopReason::MaxSteps => "the step limit",

@@ -1,113 +1,150 @@
-//! `scorediff quickstart`: the README's main job. Fits the default table, writes a synthetic
-//! copy and evaluates it.
+//! `scorediff quickstart`: the README's main job ([`scorediff_synth::main_job`]): fits the
+//! default table, writes a synthetic copy and evaluates it. This file only reports progress
+//! and prints.
 
 use super::dispatch;
-use super::fit::FitJob;
-use super::sample::SampleJob;
-use crate::args::{BackendChoice, Common, Dataset, EvalArgs, QuickstartArgs, ReadArgs};
-use scorediff_synth::data::{credit_default_dir, wine_quality};
+use crate::args::{Dataset, QuickstartArgs};
+use crate::progress::{Bar, EvalBars};
+use scorediff_synth::Result;
+use scorediff_synth::backend::Backend;
+use scorediff_synth::device::OnBackend;
+use scorediff_synth::eval::Progress as EvalProgress;
+use scorediff_synth::main_job::{
+    FitOutcome, MainData, MainJob, MainJobOutput, MainJobProgress, main_job_tables, run_main_job,
+};
 use scorediff_synth::pipeline::FitConfig;
-use scorediff_synth::tabular::{InferOptions, ReadOptions, load_table, split_table, write_csv};
-use scorediff_synth::{Error, Result};
-use std::path::{Path, PathBuf};
+use scorediff_synth::tabular::{Schema, Table};
+use scorediff_synth::train::Progress;
+use std::ops::ControlFlow;
 
 pub fn run(a: QuickstartArgs) -> Result<()> {
-    std::fs::create_dir_all(&a.out).map_err(|e| Error::io(&a.out, e))?;
-    let (train, test) = default_data(a.dataset, &a.out, a.common.seed())?;
-    let say = |msg: String| {
-        if !a.common.quiet {
-            eprintln!("{msg}");
-        }
+    std::fs::create_dir_all(&a.out).map_err(|e| scorediff_synth::Error::io(&a.out, e))?;
+    let which = match a.dataset {
+        Dataset::Auto => MainData::Auto,
+        Dataset::CreditDefault => MainData::CreditDefault,
+        Dataset::WineQuality => MainData::WineQuality,
     };
-    say(format!("training table: {}", train.display()));
-    let (table, schema) = load_table(
-        &train,
-        &ReadOptions::default(),
-        None,
-        &InferOptions::default(),
-    )?;
-    for line in schema.describe() {
-        say(format!("  {line}"));
+    let (train, test, note) = main_job_tables(which, &a.out, a.common.seed())?;
+    if let Some(note) = note {
+        eprintln!("{note}");
     }
-    let mut cfg = FitConfig::for_net(a.net).with_seed(a.common.seed());
-    cfg.max_seconds = a.max_seconds;
-    let model_dir = a.out.join("model");
-    scorediff_synth::model::check_destination(&model_dir)?;
-    let bars = !a.common.quiet;
-    let fit = FitJob {
-        table,
-        schema,
-        cfg,
-        dir: model_dir.clone(),
-        bars,
-    };
-    let fitted = dispatch(a.common.backend, fit)?;
-    say(format!(
-        "fitted {} ({} parameters) in {:.1} s, {} steps, stopped by {}",
-        fitted.net, fitted.parameters, fitted.seconds, fitted.steps, fitted.stop_reason
-    ));
-    let syn = a.out.join("synthetic.csv");
-    let sample = SampleJob {
-        model: model_dir,
-        rows: None,
-        out: syn.clone(),
-        steps: None,
-        seed: Some(a.common.seed()),
-        bars,
-    };
-    let sampled = dispatch(a.common.backend, sample)?;
-    say(format!(
-        "sampled {} rows in {:.1} s: {}",
-        sampled.rows,
-        sampled.seconds,
-        syn.display()
-    ));
-    let eval = EvalArgs {
-        real: train,
-        test: Some(test),
-        syn,
-        holdout: None,
-        out: Some(a.out.join("report")),
-        no_plots: false,
-        read: ReadArgs {
-            delimiter: None,
-            sheet: None,
-            header_row: None,
-            schema: None,
-            target: None,
-            missing: Vec::new(),
-            encoding: None,
+    let mut config = FitConfig::for_net(a.net).with_seed(a.common.seed());
+    config.max_seconds = a.max_seconds;
+    let quiet = a.common.quiet;
+    if !quiet {
+        eprintln!("training table: {}", train.display());
+    }
+    let job = QuickstartJob {
+        job: MainJob {
+            train,
+            test,
+            out: a.out,
+            config,
+            plots: true,
         },
-        common: Common {
-            backend: BackendChoice::Cpu,
-            ..a.common
-        },
+        quiet,
     };
-    super::eval::run(eval)
+    let output = dispatch(a.common.backend, job)?;
+    if a.common.json {
+        super::print_json(&output.report)
+    } else {
+        if !quiet {
+            eprintln!(
+                "wrote {}/report.json and report.html",
+                output.report_dir.display()
+            );
+        }
+        println!("{}", output.report.summary());
+        Ok(())
+    }
 }
 
-/// The training and test CSVs of the main job: the Credit Default benchmark split when
-/// present, else the red wine quality table split 90/10 (seeded) into `out/data/`.
-fn default_data(which: Dataset, out: &Path, seed: u64) -> Result<(PathBuf, PathBuf)> {
-    match (which, credit_default_dir()) {
-        (Dataset::Auto | Dataset::CreditDefault, Some(dir)) => {
-            return Ok((dir.join("train.csv"), dir.join("test.csv")));
+struct QuickstartJob {
+    job: MainJob,
+    quiet: bool,
+}
+
+impl OnBackend for QuickstartJob {
+    type Output = MainJobOutput;
+
+    fn run<B: Backend>(self, be: B) -> Result<MainJobOutput> {
+        let mut bars = Bars::new(!self.quiet, self.job.config.train.max_steps);
+        let out = run_main_job(&be, &self.job, &mut bars)?;
+        bars.eval.finish();
+        if !self.quiet {
+            eprintln!(
+                "sampled {} rows in {:.1} s: {}",
+                out.rows,
+                out.sample_seconds,
+                out.synthetic.display()
+            );
         }
-        (Dataset::CreditDefault, None) => {
-            return Err(Error::Usage(
-                "Credit Default not found: put train.csv and test.csv in ../shared/data/credit-default or $SCOREDIFF_DATA/credit-default".into(),
-            ));
-        }
-        (Dataset::Auto, None) => eprintln!(
-            "../shared/data/credit-default not found: using the red wine quality table of linfa-datasets"
-        ),
-        (Dataset::WineQuality, _) => {}
+        Ok(out)
     }
-    let data = out.join("data");
-    std::fs::create_dir_all(&data).map_err(|e| Error::io(&data, e))?;
-    let (train, test) = split_table(&wine_quality()?, 0.1, seed)?;
-    let (train_path, test_path) = (data.join("train.csv"), data.join("test.csv"));
-    write_csv(&train_path, &train, None)?;
-    write_csv(&test_path, &test, None)?;
-    Ok((train_path, test_path))
+}
+
+/// The progress bars and lines of the main job.
+struct Bars {
+    talk: bool,
+    training: Bar,
+    sampling: Option<Bar>,
+    eval: EvalBars,
+}
+
+impl Bars {
+    fn new(talk: bool, max_steps: u64) -> Self {
+        Self {
+            talk,
+            training: Bar::new(talk, "training", max_steps),
+            sampling: None,
+            eval: EvalBars::new(talk),
+        }
+    }
+}
+
+impl MainJobProgress for Bars {
+    fn loaded(&mut self, _table: &Table, schema: &Schema) {
+        if self.talk {
+            for line in schema.describe() {
+                eprintln!("  {line}");
+            }
+        }
+        for w in schema.warnings() {
+            eprintln!("scorediff: warning: {w}");
+        }
+    }
+
+    fn step(&mut self, p: &Progress) -> ControlFlow<()> {
+        let msg = format!("loss {:.4} {:.0} rows/s", p.loss, p.rows_per_sec);
+        self.training.update(p.step, p.max_steps, msg);
+        ControlFlow::Continue(())
+    }
+
+    fn fitted(&mut self, fit: &FitOutcome) {
+        self.training.finish();
+        if self.talk {
+            eprintln!(
+                "fitted {} ({} parameters) in {:.1} s, {} steps, stopped by {}",
+                fit.net,
+                fit.parameters,
+                fit.seconds,
+                fit.steps,
+                super::fit::stop_reason(fit.stop_reason)
+            );
+        }
+    }
+
+    fn sampled(&mut self, done: usize, total: usize) {
+        let bar = self
+            .sampling
+            .get_or_insert_with(|| Bar::new(self.talk, "sampling", total as u64));
+        bar.update(done as u64, total as u64, "rows");
+        if done == total {
+            bar.finish();
+        }
+    }
+
+    fn evaluation(&self) -> &dyn EvalProgress {
+        &self.eval
+    }
 }
