@@ -50,9 +50,7 @@ pub fn faer() -> FaerBackend {
 
 /// Opens the wgpu backend and prints the adapter in use.
 pub fn wgpu() -> Result<WgpuBackend> {
-    let gpu = WgpuBackend::new().context(
-        "opening the wgpu backend (install a Vulkan driver, e.g. mesa-vulkan-drivers, or pass --backends faer)",
-    )?;
+    let gpu = scorediff_synth::device::open_wgpu().context("or pass --backends faer")?;
     let info = gpu.adapter_info();
     println!(
         "wgpu adapter: {} ({:?}, {:?}, driver {} {})",

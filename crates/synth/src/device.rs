@@ -46,11 +46,19 @@ fn cpu<J: OnBackend>(_job: J) -> Result<J::Output> {
     ))
 }
 
+/// Opens the wgpu backend on the default adapter; the error says what to install.
+#[cfg(feature = "wgpu")]
+pub fn open_wgpu() -> Result<scorediff_wgpu::WgpuBackend> {
+    scorediff_wgpu::WgpuBackend::new().map_err(|e| {
+        Error::Usage(format!(
+            "opening the wgpu backend: {e}; install a Vulkan driver (e.g. mesa-vulkan-drivers) or use the CPU backend"
+        ))
+    })
+}
+
 #[cfg(feature = "wgpu")]
 fn gpu<J: OnBackend>(job: J) -> Result<J::Output> {
-    let be = scorediff_wgpu::WgpuBackend::new()
-        .map_err(|e| Error::Usage(format!("--backend wgpu: {e}; try --backend cpu")))?;
-    job.run(be)
+    job.run(open_wgpu()?)
 }
 
 #[cfg(not(feature = "wgpu"))]

@@ -289,17 +289,11 @@ impl Weights {
     }
 }
 
-/// Writes `bytes` to a temporary file next to `path`, syncs it and renames it over `path`.
+/// Writes `bytes` to `path` through the workspace's one atomic writer
+/// (`scorediff_tabular::write::write_atomic`: a temporary file beside `path`, synced,
+/// renamed over it, and removed if the process is interrupted first).
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{file_name}.tmp"));
-    let mut file = std::fs::File::create(&tmp).map_err(|e| TrainError::io(&tmp, e))?;
-    file.write_all(bytes).map_err(|e| TrainError::io(&tmp, e))?;
-    file.sync_all().map_err(|e| TrainError::io(&tmp, e))?;
-    drop(file);
-    std::fs::rename(&tmp, path).map_err(|e| TrainError::io(path, e))
+    use std::io::Write as _;
+    scorediff_tabular::write::write_atomic(path, |w| w.write_all(bytes))
+        .map_err(|e| TrainError::io(path, std::io::Error::other(e.to_string())))
 }
