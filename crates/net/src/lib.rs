@@ -281,13 +281,52 @@ pub(crate) fn check_grad_out<B: Backend>(
     Ok(())
 }
 
-/// The full gradient list of a backward pass: the layers' gradients, zeros for the frozen
-/// parameters they left out.
-pub(crate) fn zeros_for_frozen<B: Backend>(
+/// The forward pass of a network whose `body` of layers maps one input matrix `u` (built
+/// from `x` and `t`) with `params[first..]`: keeps `u` and the body's tape.
+pub(crate) fn body_forward<B: Backend>(
     be: &B,
-    grads: Vec<Option<B::Matrix>>,
+    body: &layer::Sequential<B>,
     params: &[Param<B>],
+    first: usize,
+    u: B::Matrix,
+) -> Result<Forward<B>, NetError> {
+    use layer::Layer as _;
+    let (output, tape) = body.forward(be, &params[first..], &u)?;
+    Ok(Forward::with_tape(
+        output,
+        Tape {
+            saved: vec![u],
+            children: vec![tape],
+        },
+    ))
+}
+
+/// The backward pass of [`body_forward`]'s network: every parameter's gradient, zeros for
+/// the frozen ones and for `params[..first]` (which the body does not read).
+pub(crate) fn body_backward<B: Backend>(
+    be: &B,
+    body: &layer::Sequential<B>,
+    params: &[Param<B>],
+    first: usize,
+    fwd: &Forward<B>,
+    grad_out: &B::Matrix,
 ) -> Result<Vec<B::Matrix>, NetError> {
+    use layer::Layer as _;
+    check_grad_out(fwd, grad_out)?;
+    let pass = layer::Pass {
+        input: fwd.tape.get(0, "network")?,
+        output: &fwd.output,
+        tape: fwd.tape.child(0, "network")?,
+    };
+    let mut grads: Vec<Option<B::Matrix>> = (0..params.len()).map(|_| None).collect();
+    body.backward(
+        be,
+        &params[first..],
+        pass,
+        grad_out,
+        &mut grads[first..],
+        layer::InputGrad::Skip,
+    )?;
     grads
         .into_iter()
         .zip(params)

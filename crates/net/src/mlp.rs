@@ -28,10 +28,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::embedding::{TimeEmbedding, TimeFeatures};
 use crate::init::Init;
-use crate::layer::{
-    Activation, Dense, InputGrad, Layer, Pass, Residual, Sequential, SoftmaxHeads, Tape, WeightInit,
-};
-use crate::{Forward, NetConfig, NetError, Param, ScoreNet, check_grad_out, check_inputs};
+use crate::layer::{Activation, Dense, Layer, Residual, Sequential, SoftmaxHeads, WeightInit};
+use crate::{Forward, NetConfig, NetError, Param, ScoreNet, check_inputs};
 
 /// Architecture of an [`Mlp`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -166,14 +164,7 @@ impl<B: Backend> ScoreNet<B> for Mlp<B> {
         check_inputs(x, t, self.config.data_dim)?;
         let (emb, _) = self.time.forward(be, &self.params[..1], t)?;
         let u = be.concat_cols(&[x, &emb])?;
-        let (output, body) = self.body.forward(be, &self.params[1..], &u)?;
-        Ok(Forward::with_tape(
-            output,
-            Tape {
-                saved: vec![u],
-                children: vec![body],
-            },
-        ))
+        crate::body_forward(be, &self.body, &self.params, 1, u)
     }
 
     fn backward(
@@ -182,23 +173,7 @@ impl<B: Backend> ScoreNet<B> for Mlp<B> {
         fwd: &Forward<B>,
         grad_out: &B::Matrix,
     ) -> Result<Vec<B::Matrix>, NetError> {
-        check_grad_out(fwd, grad_out)?;
-        let tape = fwd.tape();
-        let pass = Pass {
-            input: tape.get(0, "mlp")?,
-            output: &fwd.output,
-            tape: tape.child(0, "mlp")?,
-        };
-        let mut grads: Vec<Option<B::Matrix>> = (0..self.params.len()).map(|_| None).collect();
-        self.body.backward(
-            be,
-            &self.params[1..],
-            pass,
-            grad_out,
-            &mut grads[1..],
-            InputGrad::Skip,
-        )?;
-        crate::zeros_for_frozen(be, grads, &self.params)
+        crate::body_backward(be, &self.body, &self.params, 1, fwd, grad_out)
     }
 
     fn params(&self) -> &[Param<B>] {

@@ -19,10 +19,8 @@ use rand_chacha::ChaCha8Rng;
 use scorediff_backend::{Backend, DeviceMatrix, Transpose};
 use serde::{Deserialize, Serialize};
 
-use crate::layer::{
-    Activation, Dense, InputGrad, Layer, Pass, Sequential, Tape, WeightInit, WeightLayout,
-};
-use crate::{Forward, NetConfig, NetError, Param, ScoreNet, check_grad_out, check_inputs};
+use crate::layer::{Activation, Dense, Layer, Sequential, WeightInit, WeightLayout};
+use crate::{Forward, NetConfig, NetError, Param, ScoreNet, check_inputs};
 
 /// Index of `W` in [`TwoLayerNet::params`].
 const W_IDX: usize = 0;
@@ -156,14 +154,7 @@ impl<B: Backend> ScoreNet<B> for TwoLayerNet<B> {
     /// Saves `Z` and the layers' tape (`P` and `relu(P)`).
     fn forward(&self, be: &B, x: &B::Matrix, t: &B::Matrix) -> Result<Forward<B>, NetError> {
         let z = self.inputs(be, x, t)?;
-        let (output, body) = self.body.forward(be, &self.params, &z)?;
-        Ok(Forward::with_tape(
-            output,
-            Tape {
-                saved: vec![z],
-                children: vec![body],
-            },
-        ))
+        crate::body_forward(be, &self.body, &self.params, 0, z)
     }
 
     fn backward(
@@ -172,23 +163,7 @@ impl<B: Backend> ScoreNet<B> for TwoLayerNet<B> {
         fwd: &Forward<B>,
         grad_out: &B::Matrix,
     ) -> Result<Vec<B::Matrix>, NetError> {
-        check_grad_out(fwd, grad_out)?;
-        let tape = fwd.tape();
-        let pass = Pass {
-            input: tape.get(0, "two-layer net")?,
-            output: &fwd.output,
-            tape: tape.child(0, "two-layer net")?,
-        };
-        let mut grads: Vec<Option<B::Matrix>> = (0..self.params.len()).map(|_| None).collect();
-        self.body.backward(
-            be,
-            &self.params,
-            pass,
-            grad_out,
-            &mut grads,
-            InputGrad::Skip,
-        )?;
-        crate::zeros_for_frozen(be, grads, &self.params)
+        crate::body_backward(be, &self.body, &self.params, 0, fwd, grad_out)
     }
 
     fn params(&self) -> &[Param<B>] {
