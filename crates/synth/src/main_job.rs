@@ -14,7 +14,6 @@ use std::time::Instant;
 use scorediff_backend::Backend;
 use scorediff_eval::{NoProgress, Progress as EvalProgress, Report};
 use scorediff_net::ScoreNet;
-use scorediff_tabular::write::CsvWriter;
 use scorediff_tabular::{
     InferOptions, ReadOptions, Schema, Table, load_table, load_typed, split_table, write_csv,
 };
@@ -23,7 +22,7 @@ use scorediff_train::{Progress, StopReason};
 use crate::data::{credit_default_dir, wine_quality};
 use crate::evaluate::{evaluate_synthetic, write_evaluation};
 use crate::model::check_destination;
-use crate::pipeline::{FitConfig, Model, concat_tables, fit, sample_chunks};
+use crate::pipeline::{FitConfig, Model, concat_tables, fit, sample_to_csv};
 use crate::{Error, Result};
 
 /// Which table the main job uses.
@@ -165,7 +164,7 @@ pub fn run_main_job<B: Backend>(
     progress.fitted(&outcome);
     let started = Instant::now();
     let synthetic_path = job.out.join("synthetic.csv");
-    let synthetic = sample_to_csv(be, &model, &synthetic_path, progress)?;
+    let synthetic = sample_to_file(be, &model, &synthetic_path, progress)?;
     let sample_seconds = started.elapsed().as_secs_f64();
     let report = evaluate_synthetic(
         &schema,
@@ -190,33 +189,21 @@ pub fn run_main_job<B: Backend>(
 }
 
 /// As many rows as the training table had, with fresh ids, written to `path` and returned.
-fn sample_to_csv<B: Backend>(
+fn sample_to_file<B: Backend>(
     be: &B,
     model: &Model<B>,
     path: &Path,
     progress: &mut dyn MainJobProgress,
 ) -> Result<Table> {
-    let sampler = model.config.sampler;
-    let mut out = CsvWriter::create(path, Some(&model.schema))?;
     let mut parts = Vec::new();
-    let mut written = 0u64;
-    let mut sink = |chunk: Table| -> Result<()> {
-        let n = chunk.n_rows() as u64;
-        let chunk = model.schema.with_ids(chunk, written, sampler.seed);
-        out.write(&chunk)?;
-        parts.push(chunk);
-        written += n;
-        Ok(())
-    };
-    let rows = model.n_train_rows;
-    sample_chunks(
+    sample_to_csv(
         be,
         model,
-        rows,
-        &sampler,
+        model.n_train_rows,
+        &model.config.sampler,
+        path,
         &mut |d, t| progress.sampled(d, t),
-        &mut sink,
+        &mut |chunk| parts.push(chunk.clone()),
     )?;
-    out.finish()?;
     Ok(concat_tables(parts))
 }

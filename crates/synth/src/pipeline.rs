@@ -342,6 +342,33 @@ pub fn sample_chunks<B: Backend>(
     Ok(())
 }
 
+/// Generates `n_rows` rows with fresh ids ([`Schema::with_ids`], seeded by the sampler's
+/// seed) and writes them as CSV to `path` (`-` for standard output; through a temporary
+/// file and a rename otherwise), chunk by chunk; `each` sees every chunk as written.
+pub fn sample_to_csv<B: Backend>(
+    be: &B,
+    model: &Model<B>,
+    n_rows: usize,
+    sampler: &SamplerConfig,
+    path: &std::path::Path,
+    progress: &mut dyn FnMut(usize, usize),
+    each: &mut dyn FnMut(&Table),
+) -> Result<()> {
+    let mut out = scorediff_tabular::write::CsvWriter::create(path, Some(&model.schema))?;
+    let mut written = 0u64;
+    let mut sink = |chunk: Table| -> Result<()> {
+        let n = chunk.n_rows() as u64;
+        let chunk = model.schema.with_ids(chunk, written, sampler.seed);
+        out.write(&chunk)?;
+        each(&chunk);
+        written += n;
+        Ok(())
+    };
+    sample_chunks(be, model, n_rows, sampler, progress, &mut sink)?;
+    out.finish()?;
+    Ok(())
+}
+
 /// The rows of `parts` one after another (the same columns in each).
 pub(crate) fn concat_tables(parts: Vec<Table>) -> Table {
     let mut iter = parts.into_iter();

@@ -6,9 +6,7 @@ use crate::args::SampleArgs;
 use crate::progress::Bar;
 use scorediff_synth::backend::Backend;
 use scorediff_synth::device::OnBackend;
-use scorediff_synth::pipeline::{Model, sample_chunks};
-use scorediff_synth::tabular::Table;
-use scorediff_synth::tabular::write::CsvWriter;
+use scorediff_synth::pipeline::{Model, sample_to_csv};
 use scorediff_synth::{Error, Result};
 use serde::Serialize;
 use std::path::PathBuf;
@@ -98,19 +96,16 @@ impl OnBackend for SampleJob {
         let bar = Bar::new(self.bars, "sampling", rows as u64);
         let mut progress =
             |done: usize, total: usize| bar.update(done as u64, total as u64, "rows");
-        let mut out = CsvWriter::create(&self.out, Some(&model.schema))?;
-        let mut written = 0u64;
-        let seed = sampler.seed;
-        let schema = &model.schema;
-        let mut sink = |chunk: Table| -> Result<()> {
-            let n = chunk.n_rows() as u64;
-            out.write(&schema.with_ids(chunk, written, seed))?;
-            written += n;
-            Ok(())
-        };
-        sample_chunks(&be, &model, rows, &sampler, &mut progress, &mut sink)?;
+        sample_to_csv(
+            &be,
+            &model,
+            rows,
+            &sampler,
+            &self.out,
+            &mut progress,
+            &mut |_| {},
+        )?;
         bar.finish();
-        out.finish()?;
         Ok(SampleSummary {
             out: self.out,
             rows,
