@@ -4,7 +4,8 @@
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
-use scorediff_backend::{Backend, ColumnBlock, Layout};
+use scorediff_backend::prelude::*;
+use scorediff_backend::{ColumnBlock, Layout};
 use scorediff_faer::FaerBackend;
 use scorediff_net::{Mlp, MlpConfig, ScoreNet};
 use scorediff_process::{ForwardProcess, ProcessConfig};
@@ -149,4 +150,27 @@ fn forward_follows_the_preconditioning_formula_on_faer() {
 #[test]
 fn backward_matches_finite_differences_on_faer() {
     check_backward(&FaerBackend::default());
+}
+
+/// The host times give the same coefficients as the downloaded column, bit for bit, and a
+/// host copy of the wrong length is an error.
+#[test]
+fn host_times_give_the_same_forward_pass() {
+    let be = FaerBackend::default();
+    let d = 5;
+    let net = wrapped(&be, d, &[ColumnBlock::new(2, 3)]);
+    let mut rng = ChaCha8Rng::seed_from_u64(4);
+    let rows = 7;
+    let x = be.from_host(rows, d, &normals(&mut rng, rows * d)).unwrap();
+    let t_host: Vec<f32> = (0..rows).map(|i| 0.01 + 0.4 * i as f32).collect();
+    let t = be.from_host(rows, 1, &t_host).unwrap();
+    let downloaded = be.to_host(&net.predict(&be, &x, &t).unwrap()).unwrap();
+    let host = be
+        .to_host(&net.predict_at(&be, &x, &t, &t_host).unwrap())
+        .unwrap();
+    assert_eq!(
+        downloaded.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+        host.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+    );
+    assert!(net.predict_at(&be, &x, &t, &t_host[1..]).is_err());
 }
