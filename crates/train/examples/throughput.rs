@@ -2,7 +2,7 @@
 //! `cargo run -p scorediff-train --example throughput [steps]`.
 
 use scorediff_faer::FaerBackend;
-use scorediff_train::bench::{NetSpec, training_throughput};
+use scorediff_train::bench::{MLP_REFERENCE, TWO_LAYER_REFERENCE, training_throughput};
 
 fn main() -> Result<(), scorediff_train::TrainError> {
     let steps = std::env::args()
@@ -11,8 +11,8 @@ fn main() -> Result<(), scorediff_train::TrainError> {
         .unwrap_or(5);
     let be = FaerBackend::default();
     for (label, spec) in [
-        ("MLP 512 x 3", NetSpec::MLP_REFERENCE),
-        ("two-layer m = 8192", NetSpec::TWO_LAYER_REFERENCE),
+        ("MLP 512 x 3", MLP_REFERENCE),
+        ("two-layer m = 8192", TWO_LAYER_REFERENCE),
     ] {
         let rate = training_throughput(&be, spec, 4096, 110, steps)?;
         println!("{label}: batch 4096, d = 110: {rate:.0} rows/s");

@@ -5,7 +5,8 @@ use std::time::Instant;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use scorediff_backend::Backend;
-use scorediff_net::{MlpConfig, NetConfig, TwoLayerConfig};
+use scorediff_backend::Layout;
+use scorediff_net::NetSpec;
 use scorediff_process::standard_normal;
 
 use crate::config::{LrSchedule, OptimizerConfig, TrainConfig};
@@ -13,47 +14,19 @@ use crate::data::Dataset;
 use crate::error::{Result, TrainError};
 use crate::trainer::Trainer;
 
-/// The network a benchmark trains.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NetSpec {
-    /// An MLP with `depth` hidden layers of `width` (plain, sinusoidal embedding).
-    Mlp {
-        /// Hidden width.
-        width: usize,
-        /// Hidden layers.
-        depth: usize,
-    },
-    /// The two-layer ReLU network of width `width`.
-    TwoLayer {
-        /// Width `m`.
-        width: usize,
-    },
-}
+/// The reference MLP of the benchmarks: width 512, 3 plain hidden layers.
+pub const MLP_REFERENCE: NetSpec = NetSpec::Mlp {
+    width: 512,
+    depth: 3,
+    residual: false,
+};
 
-impl NetSpec {
-    /// The reference MLP: width 512, 3 hidden layers.
-    pub const MLP_REFERENCE: NetSpec = NetSpec::Mlp {
-        width: 512,
-        depth: 3,
-    };
-    /// The reference two-layer net: width 8192.
-    pub const TWO_LAYER_REFERENCE: NetSpec = NetSpec::TwoLayer { width: 8192 };
-
-    /// The network configuration for data dimension `d`.
-    pub fn config(self, d: usize) -> NetConfig {
-        match self {
-            NetSpec::Mlp { width, depth } => NetConfig::Mlp(MlpConfig::new(d, width, depth, 0)),
-            NetSpec::TwoLayer { width } => NetConfig::TwoLayer(TwoLayerConfig {
-                data_dim: d,
-                width,
-                seed: 0,
-            }),
-        }
-    }
-}
+/// The reference two-layer net of the benchmarks: width 8192.
+pub const TWO_LAYER_REFERENCE: NetSpec = NetSpec::TwoLayer { width: 8192 };
 
 /// Training throughput in records per second: `steps` Adam steps on batches of `batch`
-/// synthetic standard-normal records of dimension `d` (one warm-up step not timed).
+/// synthetic standard-normal records of dimension `d` (one warm-up step not timed); the
+/// network is `spec` for a table of `d` columns without one-hot blocks, seed 0.
 pub fn training_throughput<B: Backend>(
     be: &B,
     spec: NetSpec,
@@ -66,7 +39,8 @@ pub fn training_throughput<B: Backend>(
             "benchmark needs batch, d and steps >= 1".into(),
         ));
     }
-    let net = spec.config(d).build(be)?;
+    let layout = Layout::new(d, Vec::new())?;
+    let net = spec.config(&layout, 0).build(be)?;
     let rows = batch * 2;
     let data = Dataset::new(
         standard_normal(&mut ChaCha8Rng::seed_from_u64(1), rows * d),
@@ -95,7 +69,7 @@ pub fn training_throughput<B: Backend>(
 /// The two reference measurements: `(MLP width 512 x 3, batch 4096, d = 110)` and
 /// `(two-layer m = 8192, batch 4096, d = 110)`, in records per second.
 pub fn reference_throughputs<B: Backend>(be: &B, steps: u64) -> Result<(f64, f64)> {
-    let mlp = training_throughput(be, NetSpec::MLP_REFERENCE, 4096, 110, steps)?;
-    let two = training_throughput(be, NetSpec::TWO_LAYER_REFERENCE, 4096, 110, steps)?;
+    let mlp = training_throughput(be, MLP_REFERENCE, 4096, 110, steps)?;
+    let two = training_throughput(be, TWO_LAYER_REFERENCE, 4096, 110, steps)?;
     Ok((mlp, two))
 }

@@ -4,7 +4,7 @@
 
 use anyhow::Result;
 use scorediff_synth::backend::Backend;
-use scorediff_synth::train::bench::{NetSpec, training_throughput};
+use scorediff_synth::train::bench::{MLP_REFERENCE, TWO_LAYER_REFERENCE, training_throughput};
 
 /// Prints rows/s of both reference networks on `be`, over `steps` optimizer steps.
 pub fn section<B: Backend>(be: &B, steps: u64) -> Result<()> {
@@ -14,8 +14,8 @@ pub fn section<B: Backend>(be: &B, steps: u64) -> Result<()> {
     );
     println!("{:<28} {:>12}", "network", "rows/s");
     for (name, spec) in [
-        ("MLP 512 x 3", NetSpec::MLP_REFERENCE),
-        ("two-layer m = 8192", NetSpec::TWO_LAYER_REFERENCE),
+        ("MLP 512 x 3", MLP_REFERENCE),
+        ("two-layer m = 8192", TWO_LAYER_REFERENCE),
     ] {
         let rows_per_sec = training_throughput(be, spec, 4096, 110, steps)?;
         println!("{name:<28} {rows_per_sec:>12.0}");
