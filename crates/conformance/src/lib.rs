@@ -30,7 +30,8 @@
 //! | `*`, `/`, max, min, step, square, abs, recip, sqrt; the ReLU activation, derivative and backward | `max |ref|` | [`TOL_ARITH`] |
 //! | affine `s x + t` | `max (|s x| + |t|)` | [`TOL_ARITH`] |
 //! | axpby | `max (|alpha x| + |beta y|)` | [`TOL_ARITH`] |
-//! | exp, ln, sigmoid, tanh, sin, cos, acos; the SiLU activation, derivative and backward; arccos0/1 | `max |ref|` | [`TOL_TRANSCENDENTAL`] = 1e-5 |
+//! | exp, ln, sigmoid, tanh, sin, cos, acos; the SiLU activation, derivative and backward | `max |ref|` | [`TOL_TRANSCENDENTAL`] = 1e-5 |
+//! | arccos0/1 | 1 (values in `[0, 1]`) | [`TOL_TRANSCENDENTAL`] |
 //! | gemm, `K` the inner dimension | `max (|alpha| (|op A| |op B|)_ij + |beta| |C_ij|)` | [`tol_accumulate`]`(K)` |
 //! | row/col sums, sum, row_sq_norms over `n` terms | `max sum |a|` | [`tol_accumulate`]`(n)` |
 //! | softmax_blocks | 1 (outputs are probabilities) | [`TOL_TRANSCENDENTAL`] |

@@ -66,10 +66,11 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     }
     if on("training") {
         if cpu {
-            training::section(&faer, 5)?;
+            let threads = faer.par().degree();
+            training::section(&faer, 5, Some(threads))?;
         }
         if let Some(gpu) = &gpu {
-            training::section(gpu, if software { 1 } else { 5 })?;
+            training::section(gpu, if software { 1 } else { 5 }, None)?;
         }
     }
     if on("gram") {
