@@ -50,7 +50,8 @@ pub fn faer() -> FaerBackend {
 
 /// Opens the wgpu backend and prints the adapter in use.
 pub fn wgpu() -> Result<WgpuBackend> {
-    let gpu = scorediff_synth::device::open_wgpu().context("or pass --backends faer")?;
+    let gpu = scorediff_synth::device::open_wgpu()
+        .context("the wgpu benchmarks (pass --backends faer to run without them)")?;
     let info = gpu.adapter_info();
     println!(
         "wgpu adapter: {} ({:?}, {:?}, driver {} {})",

@@ -90,10 +90,6 @@ pub(crate) fn check_arc_cosine<C: Backend, R: Backend>(
     h.rel_scale(&out, 1.0, TOL_TRANSCENDENTAL)
 }
 
-fn binary_tol(_: Binary) -> f64 {
-    TOL_ARITH
-}
-
 /// Per-element scale of a binary op: `|a| + |b|` for sums and differences (their error
 /// is relative to the operands, not to a cancelled result), else `|op(a, b)|`.
 fn binary_scale(op: Binary, a: f32, b: f32, r: f32) -> f64 {
@@ -138,7 +134,7 @@ pub(crate) fn check_binary<C: Backend, R: Backend>(
         .fold(0.0, f64::max);
     Ok(Measured {
         error: scaled_error(&c, &r, |_| scale),
-        tol: binary_tol(op),
+        tol: TOL_ARITH,
     })
 }
 
@@ -245,7 +241,7 @@ pub(crate) fn check_broadcast<C: Backend, R: Backend>(
             .fold(0.0, f64::max);
         let m = Measured {
             error: scaled_error(&c, &r, |_| scale),
-            tol: binary_tol(op),
+            tol: TOL_ARITH,
         };
         if m.error.is_nan() || m.error / m.tol > worst.error / worst.tol {
             worst = m;

@@ -203,7 +203,7 @@ fn sample_to_file<B: Backend>(
         &model.config.sampler,
         path,
         &mut |d, t| progress.sampled(d, t),
-        &mut |chunk| parts.push(chunk.clone()),
+        &mut |chunk| parts.push(chunk),
     )?;
     Ok(concat_tables(parts))
 }

@@ -344,7 +344,7 @@ pub fn sample_chunks<B: Backend>(
 
 /// Generates `n_rows` rows with fresh ids ([`Schema::with_ids`], seeded by the sampler's
 /// seed) and writes them as CSV to `path` (`-` for standard output; through a temporary
-/// file and a rename otherwise), chunk by chunk; `each` sees every chunk as written.
+/// file and a rename otherwise), chunk by chunk; `each` receives every chunk once written.
 pub fn sample_to_csv<B: Backend>(
     be: &B,
     model: &Model<B>,
@@ -352,7 +352,7 @@ pub fn sample_to_csv<B: Backend>(
     sampler: &SamplerConfig,
     path: &std::path::Path,
     progress: &mut dyn FnMut(usize, usize),
-    each: &mut dyn FnMut(&Table),
+    each: &mut dyn FnMut(Table),
 ) -> Result<()> {
     let mut out = scorediff_tabular::write::CsvWriter::create(path, Some(&model.schema))?;
     let mut written = 0u64;
@@ -360,7 +360,7 @@ pub fn sample_to_csv<B: Backend>(
         let n = chunk.n_rows() as u64;
         let chunk = model.schema.with_ids(chunk, written, sampler.seed);
         out.write(&chunk)?;
-        each(&chunk);
+        each(chunk);
         written += n;
         Ok(())
     };

@@ -122,6 +122,12 @@ impl<N> Preconditioned<N> {
     }
 }
 
+/// The forward pass of the network used as it is (no preconditioning).
+fn unwrapped<B: Backend>(be: &B, inner: Forward<B>) -> Result<Forward<B>, NetError> {
+    let output = be.copy(&inner.output)?;
+    Ok(Forward::wrapping(output, Vec::new(), inner))
+}
+
 /// The outer product `col row^T` (`rows x 1` times `1 x d`).
 fn outer<B: Backend>(be: &B, col: &B::Matrix, row: &B::Matrix) -> Result<B::Matrix, NetError> {
     Ok(be.matmul(col, Transpose::No, row, Transpose::No)?)
@@ -136,7 +142,7 @@ impl<B: Backend, N: ScoreNet<B>> ScoreNet<B> for Preconditioned<N> {
     /// [`ScoreNet::forward_at`].
     fn forward(&self, be: &B, x: &B::Matrix, t: &B::Matrix) -> Result<Forward<B>, NetError> {
         if self.config.is_none() {
-            return self.forward_at(be, x, t, &[]);
+            return unwrapped(be, self.net.forward(be, x, t)?);
         }
         let t_host = be.to_host(t)?;
         self.forward_at(be, x, t, &t_host)
@@ -150,9 +156,7 @@ impl<B: Backend, N: ScoreNet<B>> ScoreNet<B> for Preconditioned<N> {
         t_host: &[f32],
     ) -> Result<Forward<B>, NetError> {
         if self.config.is_none() {
-            let inner = self.net.forward_at(be, x, t, t_host)?;
-            let output = be.copy(&inner.output)?;
-            return Ok(Forward::wrapping(output, Vec::new(), inner));
+            return unwrapped(be, self.net.forward_at(be, x, t, t_host)?);
         }
         if x.rows() != t.rows() || x.cols() != self.mask.len() || t_host.len() != x.rows() {
             return Err(NetError::Shape(format!(
