@@ -59,6 +59,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    scorediff_faer::retain_freed_memory();
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Conformance(args) => conformance::run(&args),

@@ -5,8 +5,8 @@
 use scorediff_backend::ops::check_blocks;
 use scorediff_backend::prelude::*;
 use scorediff_backend::{
-    Activation, ActivationOps, ArcCos, Binary, ColumnBlock, Result, Transpose, Unary, arg_err,
-    shape_err,
+    Activation, ActivationOps, AdamStep, ArcCos, Average, Binary, ColumnBlock, Result, Transpose,
+    Unary, arg_err, shape_err,
 };
 
 /// A row-major host matrix.
@@ -351,5 +351,50 @@ impl ActivationOps for NaiveBackend {
 
     fn arc_cosine(&self, degree: ArcCos, c: &NaiveMatrix) -> Result<NaiveMatrix> {
         Ok(c.map(|_, _, v| degree.apply(v)))
+    }
+}
+
+/// The product of `gemm` then the bias, and [`AdamStep::apply`] element by element.
+impl FusedOps for NaiveBackend {
+    fn linear(
+        &self,
+        scale: f32,
+        x: &NaiveMatrix,
+        w: &NaiveMatrix,
+        trans_w: Transpose,
+        bias: Option<&NaiveMatrix>,
+    ) -> Result<NaiveMatrix> {
+        let cols = if trans_w.is_yes() { w.rows } else { w.cols };
+        let mut y = self.zeros(x.rows, cols)?;
+        self.gemm(scale, x, Transpose::No, w, trans_w, 0.0, &mut y)?;
+        match bias {
+            Some(b) => self.broadcast_row(Binary::Add, &y, b),
+            None => Ok(y),
+        }
+    }
+
+    fn adam_update(
+        &self,
+        step: &AdamStep,
+        p: &mut NaiveMatrix,
+        g: &NaiveMatrix,
+        m: &mut NaiveMatrix,
+        v: &mut NaiveMatrix,
+        ema: Option<(&mut NaiveMatrix, Average)>,
+    ) -> Result<()> {
+        same("adam_update", p, g)?;
+        same("adam_update", p, m)?;
+        same("adam_update", p, v)?;
+        for i in 0..p.data.len() {
+            (p.data[i], m.data[i], v.data[i]) =
+                step.apply(p.data[i], g.data[i], m.data[i], v.data[i]);
+        }
+        if let Some((e, avg)) = ema {
+            same("adam_update", p, e)?;
+            for (e, &p) in e.data.iter_mut().zip(&p.data) {
+                *e = avg.apply(p, *e);
+            }
+        }
+        Ok(())
     }
 }

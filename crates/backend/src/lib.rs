@@ -17,7 +17,9 @@ mod error;
 pub mod ops;
 
 pub use error::{BackendError, Result, arg_err, shape_err};
-pub use ops::{Activation, ArcCos, Binary, ColumnBlock, Layout, Transpose, Unary};
+pub use ops::{
+    Activation, AdamStep, ArcCos, Average, Binary, ColumnBlock, Layout, Transpose, Unary,
+};
 
 use std::fmt::Debug;
 
@@ -250,6 +252,43 @@ pub trait ActivationOps: ElementwiseOps {
     }
 }
 
+/// Fused kernels of the layers and the optimizer: each default is composed of core ops
+/// (`ops::composed`) and gives the specification; a backend overrides them to do in one
+/// pass what the composition does in several.
+pub trait FusedOps: LinalgOps + ElementwiseOps {
+    /// The dense layer's forward product `y = s x op(W) + b`, with the bias row `b`
+    /// (`1 x cols(op(W))`) when given. Equal to [`LinalgOps::gemm`] followed by
+    /// [`ElementwiseOps::broadcast_row`] up to rounding (a backend may add the bias inside
+    /// the product's accumulation).
+    fn linear(
+        &self,
+        scale: f32,
+        x: &Self::Matrix,
+        w: &Self::Matrix,
+        trans_w: Transpose,
+        bias: Option<&Self::Matrix>,
+    ) -> Result<Self::Matrix> {
+        ops::composed::linear(self, scale, x, w, trans_w, bias)
+    }
+
+    /// One Adam update of a parameter `p` with gradient `g` and moments `m`, `v` (all the
+    /// same shape), in place, and optionally the moving average `ema` of the updated `p`:
+    /// the formulas of [`AdamStep::apply`] and [`Average::apply`], element by element, bit
+    /// for bit.
+    #[allow(clippy::too_many_arguments)]
+    fn adam_update(
+        &self,
+        step: &AdamStep,
+        p: &mut Self::Matrix,
+        g: &Self::Matrix,
+        m: &mut Self::Matrix,
+        v: &mut Self::Matrix,
+        ema: Option<(&mut Self::Matrix, Average)>,
+    ) -> Result<()> {
+        ops::composed::adam_update(self, step, p, g, m, v, ema)
+    }
+}
+
 /// A compute device with every op trait: what numerical code above this crate is generic
 /// over (`B: Backend`). Implemented for every type that implements the op traits.
 ///
@@ -257,19 +296,19 @@ pub trait ActivationOps: ElementwiseOps {
 /// `scorediff_wgpu::WgpuBackend` (WGSL compute shaders). The handle is cheap to clone and
 /// shares the device.
 pub trait Backend:
-    MemoryOps + LinalgOps + ElementwiseOps + ReduceOps + StructureOps + ActivationOps
+    MemoryOps + LinalgOps + ElementwiseOps + ReduceOps + StructureOps + ActivationOps + FusedOps
 {
 }
 
 impl<T> Backend for T where
-    T: MemoryOps + LinalgOps + ElementwiseOps + ReduceOps + StructureOps + ActivationOps
+    T: MemoryOps + LinalgOps + ElementwiseOps + ReduceOps + StructureOps + ActivationOps + FusedOps
 {
 }
 
 /// The op traits, for code that calls operations on a concrete backend type.
 pub mod prelude {
     pub use crate::{
-        ActivationOps, Backend, Device, DeviceMatrix, ElementwiseOps, LinalgOps, MemoryOps,
-        ReduceOps, StructureOps,
+        ActivationOps, Backend, Device, DeviceMatrix, ElementwiseOps, FusedOps, LinalgOps,
+        MemoryOps, ReduceOps, StructureOps,
     };
 }

@@ -267,11 +267,148 @@ impl Binary {
     }
 }
 
-/// The default implementations of [`crate::ActivationOps`], composed of core ops (public so
+/// The coefficients of one Adam update (Kingma & Ba, with decoupled weight decay):
+///
+/// ```text
+/// m' = (1 - b1) g + b1 m,      v' = (1 - b2) g^2 + b2 v,
+/// p' = -(lr / bc1) m' / (sqrt(v') / sqrt(bc2) + eps) + (1 - lr wd) p,
+/// ```
+///
+/// with the bias corrections `bc_i = 1 - b_i^k` at the 1-based step `k`, held in `f32`
+/// as the kernels use them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AdamStep {
+    /// `b1`.
+    pub beta1: f32,
+    /// `1 - b1` (rounded from `f64`, not computed in `f32`).
+    pub mix1: f32,
+    /// `b2`.
+    pub beta2: f32,
+    /// `1 - b2`.
+    pub mix2: f32,
+    /// `1 / sqrt(bc2)`.
+    pub inv_root_bc2: f32,
+    /// `eps`.
+    pub eps: f32,
+    /// `-(lr / bc1)`.
+    pub step_size: f32,
+    /// `1 - lr wd`.
+    pub keep: f32,
+}
+
+impl AdamStep {
+    /// The coefficients of step `k` (1-based) at learning rate `lr`.
+    pub fn new(beta1: f64, beta2: f64, eps: f64, weight_decay: f64, lr: f64, k: u64) -> Self {
+        let bc1 = 1.0 - beta1.powf(k as f64);
+        let bc2 = 1.0 - beta2.powf(k as f64);
+        Self {
+            beta1: beta1 as f32,
+            mix1: (1.0 - beta1) as f32,
+            beta2: beta2 as f32,
+            mix2: (1.0 - beta2) as f32,
+            inv_root_bc2: (1.0 / bc2.sqrt()) as f32,
+            eps: eps as f32,
+            step_size: -(lr / bc1) as f32,
+            keep: (1.0 - lr * weight_decay) as f32,
+        }
+    }
+
+    /// `(p', m', v')` of one element, in the order of operations of the composed default
+    /// (each line one core op: `axpby`, `Square`, `Sqrt`, `affine`, `Div`).
+    #[inline(always)]
+    pub fn apply(&self, p: f32, g: f32, m: f32, v: f32) -> (f32, f32, f32) {
+        let m = axpby_scalar(self.mix1, g, self.beta1, m);
+        let v = axpby_scalar(self.mix2, g * g, self.beta2, v);
+        let denom = self.inv_root_bc2 * v.sqrt() + self.eps;
+        let p = axpby_scalar(self.step_size, m / denom, self.keep, p);
+        (p, m, v)
+    }
+}
+
+/// The moving average of the weights, `ema' = (1 - decay) p + decay ema`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Average {
+    /// `decay`.
+    pub decay: f32,
+    /// `1 - decay` (rounded from `f64`).
+    pub mix: f32,
+}
+
+impl Average {
+    /// The average with decay `decay`.
+    pub fn new(decay: f64) -> Self {
+        Self {
+            decay: decay as f32,
+            mix: (1.0 - decay) as f32,
+        }
+    }
+
+    /// `ema'` of one element.
+    #[inline(always)]
+    pub fn apply(&self, p: f32, ema: f32) -> f32 {
+        axpby_scalar(self.mix, p, self.decay, ema)
+    }
+}
+
+/// `alpha x + beta y`, and `alpha x` when `beta == 0` (the `axpby` contract: `y`'s old value,
+/// NaN included, is then ignored).
+#[inline(always)]
+pub fn axpby_scalar(alpha: f32, x: f32, beta: f32, y: f32) -> f32 {
+    if beta == 0.0 {
+        alpha * x
+    } else {
+        alpha * x + beta * y
+    }
+}
+
+/// The default implementations of [`crate::ActivationOps`] and [`crate::FusedOps`], composed of core ops (public so
 /// that a backend's fused kernels can be checked against them).
 pub mod composed {
-    use super::{Activation, ArcCos, Binary, PI, Unary};
-    use crate::{DeviceMatrix, ElementwiseOps, Result};
+    use super::{Activation, AdamStep, ArcCos, Average, Binary, PI, Transpose, Unary};
+    use crate::{DeviceMatrix, ElementwiseOps, LinalgOps, Result};
+
+    /// Default of [`crate::FusedOps::linear`]: the product, then the bias broadcast.
+    pub fn linear<B: LinalgOps + ElementwiseOps>(
+        be: &B,
+        scale: f32,
+        x: &B::Matrix,
+        w: &B::Matrix,
+        trans_w: Transpose,
+        bias: Option<&B::Matrix>,
+    ) -> Result<B::Matrix> {
+        let cols = if trans_w.is_yes() { w.rows() } else { w.cols() };
+        let mut y = be.zeros(x.rows(), cols)?;
+        be.gemm(scale, x, Transpose::No, w, trans_w, 0.0, &mut y)?;
+        match bias {
+            Some(b) => be.broadcast_row(Binary::Add, &y, b),
+            None => Ok(y),
+        }
+    }
+
+    /// Default of [`crate::FusedOps::adam_update`]: the update of [`AdamStep::apply`] as
+    /// seven core ops, then the average as one `axpby`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn adam_update<B: ElementwiseOps>(
+        be: &B,
+        step: &AdamStep,
+        p: &mut B::Matrix,
+        g: &B::Matrix,
+        m: &mut B::Matrix,
+        v: &mut B::Matrix,
+        ema: Option<(&mut B::Matrix, Average)>,
+    ) -> Result<()> {
+        be.axpby(step.mix1, g, step.beta1, m)?;
+        let g2 = be.unary(Unary::Square, g)?;
+        be.axpby(step.mix2, &g2, step.beta2, v)?;
+        let root = be.unary(Unary::Sqrt, v)?;
+        let denom = be.affine(&root, step.inv_root_bc2, step.eps)?;
+        let dir = be.binary(Binary::Div, m, &denom)?;
+        be.axpby(step.step_size, &dir, step.keep, p)?;
+        if let Some((e, avg)) = ema {
+            be.axpby(avg.mix, p, avg.decay, e)?;
+        }
+        Ok(())
+    }
 
     /// Default of [`crate::ActivationOps::activation`].
     pub fn activation<B: ElementwiseOps>(

@@ -13,6 +13,10 @@ use clap::Parser as _;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // Training frees and reallocates the same large buffers every step: keep them in the
+    // process rather than page-faulting them in again (scorediff_faer::retain_freed_memory).
+    #[cfg(feature = "cpu")]
+    scorediff_synth::faer::retain_freed_memory();
     // One line for a bug too: the default hook's multi-line report is not for users.
     std::panic::set_hook(Box::new(|info| {
         let msg = info

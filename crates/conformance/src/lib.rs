@@ -457,6 +457,8 @@ fn checks<C: Backend, R: Backend>() -> Vec<(String, Check<C, R>)> {
         ("write".into(), Box::new(check_write)),
         ("gemm".into(), Box::new(check_gemm)),
         ("transpose".into(), Box::new(check_transpose)),
+        ("linear".into(), Box::new(check_linear)),
+        ("adam_update".into(), Box::new(check_adam_update)),
     ];
     for op in Unary::ALL {
         v.push((

@@ -429,3 +429,109 @@ pub(crate) fn check_errors<C: Backend, R: Backend>(
         tol: 0.0,
     })
 }
+
+/// `linear`: `s x op(W) + b` against the reference, on the scale of the product's terms
+/// plus the bias (the candidate may add the bias inside the accumulation).
+pub(crate) fn check_linear<C: Backend, R: Backend>(
+    h: &Harness<'_, C, R>,
+    rng: &mut ChaCha8Rng,
+    case: usize,
+) -> CaseResult {
+    let (m, k, n) = match case {
+        0 => (1, 1, 1),
+        1 => (h.dim(rng), 0, h.dim(rng)),
+        2 => (0, h.dim(rng), h.dim(rng)),
+        _ => (h.dim(rng), h.dim(rng), h.dim(rng)),
+    };
+    let tw = if rng.random_bool(0.5) {
+        Transpose::Yes
+    } else {
+        Transpose::No
+    };
+    let scale_s = [1.0f32, 0.5, -2.0][rng.random_range(0..3)];
+    let with_bias = case % 4 != 3;
+    let (wr, wc) = if tw.is_yes() { (n, k) } else { (k, n) };
+    let x = host(rng, m, k, Domain::Any, case);
+    let w = host(rng, wr, wc, Domain::Any, case);
+    let b = host(rng, 1, n, Domain::Any, case);
+    let (px, pw, pb) = (h.up(&x)?, h.up(&w)?, h.up(&b)?);
+    let y = h.pair(
+        h.c.linear(scale_s, &px.c, &pw.c, tw, with_bias.then_some(&pb.c)),
+        h.r.linear(scale_s, &px.r, &pw.r, tw, with_bias.then_some(&pb.r)),
+    )?;
+    let wt = |p: usize, j: usize| {
+        if tw.is_yes() {
+            w.data[j * wc + p]
+        } else {
+            w.data[p * wc + j]
+        }
+    };
+    let mut scale = 0.0f64;
+    for i in 0..m {
+        for j in 0..n {
+            let dot: f64 = (0..k)
+                .map(|p| f64::from(x.data[i * k + p].abs()) * f64::from(wt(p, j).abs()))
+                .sum();
+            let bias = if with_bias {
+                f64::from(b.data[j].abs())
+            } else {
+                0.0
+            };
+            scale = scale.max(f64::from(scale_s.abs()) * dot + bias);
+        }
+    }
+    h.rel_scale(&y, scale, tol_accumulate(k + 1))
+}
+
+/// `adam_update` (with and without the moving average): parameters, moments and average
+/// against the reference's scalar definitions.
+pub(crate) fn check_adam_update<C: Backend, R: Backend>(
+    h: &Harness<'_, C, R>,
+    rng: &mut ChaCha8Rng,
+    case: usize,
+) -> CaseResult {
+    let (rows, cols) = h.shape(rng, case);
+    let mut up = |domain| -> std::result::Result<(Host, Pair<C, R>), String> {
+        let m = host(rng, rows, cols, domain, case);
+        let p = h.up(&m)?;
+        Ok((m, p))
+    };
+    let (_, mut p) = up(Domain::Any)?;
+    let (_, g) = up(Domain::Any)?;
+    let (_, mut m1) = up(Domain::Any)?;
+    let (_, mut v) = up(Domain::Positive)?;
+    let (_, mut e) = up(Domain::Any)?;
+    let k = 1 + (case as u64 % 50);
+    let step = scorediff_backend::AdamStep::new(0.9, 0.999, 1e-8, [0.0, 1e-2][case % 2], 2e-3, k);
+    let avg = (!case.is_multiple_of(3)).then(|| scorediff_backend::Average::new(0.999));
+    on(
+        "candidate",
+        h.c.adam_update(
+            &step,
+            &mut p.c,
+            &g.c,
+            &mut m1.c,
+            &mut v.c,
+            avg.map(|a| (&mut e.c, a)),
+        ),
+    )?;
+    on(
+        "reference",
+        h.r.adam_update(
+            &step,
+            &mut p.r,
+            &g.r,
+            &mut m1.r,
+            &mut v.r,
+            avg.map(|a| (&mut e.r, a)),
+        ),
+    )?;
+    let mut worst = h.rel_max(&p, TOL_ARITH)?;
+    for part in [&m1, &v, &e] {
+        let r = h.rel_max(part, TOL_ARITH)?;
+        if r.error > worst.error {
+            worst = r;
+        }
+    }
+    Ok(worst)
+}

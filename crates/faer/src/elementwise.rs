@@ -5,7 +5,7 @@
 
 use crate::{FaerMatrix, fastmath};
 use rayon::prelude::*;
-use scorediff_backend::{Activation, ArcCos, Binary, Unary};
+use scorediff_backend::{Activation, AdamStep, ArcCos, Average, Binary, Unary};
 
 /// Elements per parallel task; below this a single thread is faster.
 const BLOCK: usize = 1 << 15;
@@ -305,6 +305,44 @@ pub(crate) fn col_sums(parallel: bool, a: &FaerMatrix) -> FaerMatrix {
         total.iter_mut().zip(p).for_each(|(t, &v)| *t += v);
     }
     FaerMatrix::from_vec(1, a.cols, total.into_iter().map(|v| v as f32).collect())
+}
+
+/// One fused Adam update (and moving average) of `p`, `m`, `v` (and `ema`) with gradient
+/// `g`: the scalar definitions [`AdamStep::apply`] and [`Average::apply`] in one pass over
+/// fixed blocks, so every bit equals the composed default's.
+pub(crate) fn adam_update(
+    parallel: bool,
+    step: &AdamStep,
+    p: &mut [f32],
+    g: &[f32],
+    m: &mut [f32],
+    v: &mut [f32],
+    ema: Option<(&mut [f32], Average)>,
+) {
+    let avg = ema.as_ref().map(|(_, a)| *a);
+    let run = |p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], e: Option<&mut [f32]>| {
+        for i in 0..p.len() {
+            (p[i], m[i], v[i]) = step.apply(p[i], g[i], m[i], v[i]);
+        }
+        if let (Some(e), Some(avg)) = (e, avg) {
+            for (e, &p) in e.iter_mut().zip(p.iter()) {
+                *e = avg.apply(p, *e);
+            }
+        }
+    };
+    if !(parallel && p.len() > BLOCK) {
+        return run(p, g, m, v, ema.map(|(e, _)| e));
+    }
+    let mut e_chunks: Vec<Option<&mut [f32]>> = match ema {
+        Some((e, _)) => e.chunks_mut(BLOCK).map(Some).collect(),
+        None => (0..p.len().div_ceil(BLOCK)).map(|_| None).collect(),
+    };
+    p.par_chunks_mut(BLOCK)
+        .zip(g.par_chunks(BLOCK))
+        .zip(m.par_chunks_mut(BLOCK))
+        .zip(v.par_chunks_mut(BLOCK))
+        .zip(e_chunks.par_iter_mut())
+        .for_each(|((((p, g), m), v), e)| run(p, g, m, v, e.take()));
 }
 
 #[cfg(test)]

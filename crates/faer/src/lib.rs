@@ -9,17 +9,26 @@
 //! branch-free `f32` kernels that vectorise, within a few ulps of the exact values (the
 //! bounds are in the `fastmath` module), instead of libm's scalar `expf`.
 //!
+//! The fused ops (`FusedOps`) add a dense layer's bias inside the product's accumulation and
+//! run Adam with the weights' moving average in one pass (bit for bit the composed default).
+//! [`retain_freed_memory`] keeps glibc from unmapping the step's large buffers between steps.
+//!
 //! Parallelism is explicit: [`FaerBackend::new`] takes a [`faer::Par`]; the default uses
 //! rayon's global pool with all cores.
 
 mod elementwise;
 mod fastmath;
+mod memory;
 mod structure;
+mod transpose;
+
+pub use memory::retain_freed_memory;
 
 use faer::{Accum, MatMut, MatRef, Par};
 use scorediff_backend::{
-    Activation, ActivationOps, ArcCos, Binary, ColumnBlock, Device, DeviceMatrix, ElementwiseOps,
-    LinalgOps, MemoryOps, ReduceOps, Result, StructureOps, Transpose, Unary, shape_err,
+    Activation, ActivationOps, AdamStep, ArcCos, Average, Binary, ColumnBlock, Device,
+    DeviceMatrix, ElementwiseOps, FusedOps, LinalgOps, MemoryOps, ReduceOps, Result, StructureOps,
+    Transpose, Unary, shape_err,
 };
 
 /// A row-major `f32` matrix in host memory.
@@ -213,9 +222,7 @@ impl LinalgOps for FaerBackend {
     }
 
     fn transpose(&self, a: &FaerMatrix) -> Result<FaerMatrix> {
-        let mut out = FaerMatrix::from_vec(a.cols, a.rows, vec![0.0; a.len()]);
-        out.as_mat_mut().copy_from(a.as_mat_ref().transpose());
-        Ok(out)
+        Ok(transpose::transpose(self.parallel(), a))
     }
 }
 
@@ -349,5 +356,66 @@ impl ActivationOps for FaerBackend {
 
     fn arc_cosine(&self, degree: ArcCos, c: &FaerMatrix) -> Result<FaerMatrix> {
         Ok(elementwise::arc_cosine(self.parallel(), degree, c))
+    }
+}
+
+/// The bias added inside the product's accumulation, and Adam in one pass.
+impl FusedOps for FaerBackend {
+    fn linear(
+        &self,
+        scale: f32,
+        x: &FaerMatrix,
+        w: &FaerMatrix,
+        trans_w: Transpose,
+        bias: Option<&FaerMatrix>,
+    ) -> Result<FaerMatrix> {
+        let cols = if trans_w.is_yes() { w.rows } else { w.cols };
+        let Some(bias) = bias else {
+            let mut y = FaerMatrix::from_vec(x.rows, cols, vec![0.0; x.rows * cols]);
+            self.gemm(scale, x, Transpose::No, w, trans_w, 0.0, &mut y)?;
+            return Ok(y);
+        };
+        if bias.rows != 1 || bias.cols != cols {
+            return Err(shape_err(
+                "linear",
+                format!("bias {}x{} for {cols} outputs", bias.rows, bias.cols),
+            ));
+        }
+        // y starts as the bias rows and the product accumulates onto them (beta = 1):
+        // one write of y instead of a zero fill, a product and a read-modify-write pass.
+        let mut data = Vec::with_capacity(x.rows * cols);
+        for _ in 0..x.rows {
+            data.extend_from_slice(&bias.data);
+        }
+        let mut y = FaerMatrix::from_vec(x.rows, cols, data);
+        self.gemm(scale, x, Transpose::No, w, trans_w, 1.0, &mut y)?;
+        Ok(y)
+    }
+
+    fn adam_update(
+        &self,
+        step: &AdamStep,
+        p: &mut FaerMatrix,
+        g: &FaerMatrix,
+        m: &mut FaerMatrix,
+        v: &mut FaerMatrix,
+        ema: Option<(&mut FaerMatrix, Average)>,
+    ) -> Result<()> {
+        same_shape("adam_update", p, g)?;
+        same_shape("adam_update", p, m)?;
+        same_shape("adam_update", p, v)?;
+        if let Some((e, _)) = &ema {
+            same_shape("adam_update", p, e)?;
+        }
+        elementwise::adam_update(
+            self.parallel(),
+            step,
+            &mut p.data,
+            &g.data,
+            &mut m.data,
+            &mut v.data,
+            ema.map(|(e, a)| (&mut e.data[..], a)),
+        );
+        Ok(())
     }
 }

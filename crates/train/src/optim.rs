@@ -1,6 +1,6 @@
 //! Optimizer updates and the exponential moving average of the weights, on the device.
 
-use scorediff_backend::{Backend, Binary, Unary};
+use scorediff_backend::{AdamStep, Average, Backend};
 use scorediff_net::Param;
 
 use crate::config::OptimizerConfig;
@@ -33,7 +33,10 @@ impl<B: Backend> OptState<B> {
     }
 
     /// One update of every trainable parameter with gradients `grads` at learning rate `lr`;
-    /// `step` is the 1-based index of this update (Adam's bias correction).
+    /// `step` is the 1-based index of this update (Adam's bias correction). With `ema`, the
+    /// moving average of each updated parameter follows with decay `ema.1` (in the same pass
+    /// as Adam's update: `FusedOps::adam_update`).
+    #[allow(clippy::too_many_arguments)]
     pub fn apply(
         &mut self,
         be: &B,
@@ -42,13 +45,24 @@ impl<B: Backend> OptState<B> {
         config: &OptimizerConfig,
         lr: f64,
         step: u64,
+        mut ema: Option<(&mut [Option<B::Matrix>], f64)>,
     ) -> Result<()> {
+        let avg = ema.as_ref().map(|(_, decay)| Average::new(*decay));
         for (i, (p, g)) in params.iter_mut().zip(grads).enumerate() {
             if !p.trainable {
                 continue;
             }
+            let e = match (ema.as_mut(), avg) {
+                (Some((e, _)), Some(avg)) => e[i].as_mut().map(|e| (e, avg)),
+                _ => None,
+            };
             match *config {
-                OptimizerConfig::Gd { .. } => be.axpby(-(lr as f32), g, 1.0, &mut p.value)?,
+                OptimizerConfig::Gd { .. } => {
+                    be.axpby(-(lr as f32), g, 1.0, &mut p.value)?;
+                    if let Some((e, avg)) = e {
+                        be.axpby(avg.mix, &p.value, avg.decay, e)?;
+                    }
+                }
                 OptimizerConfig::Adam {
                     beta1,
                     beta2,
@@ -59,18 +73,8 @@ impl<B: Backend> OptState<B> {
                     let (Some(m), Some(v)) = (self.m[i].as_mut(), self.v[i].as_mut()) else {
                         continue;
                     };
-                    // m <- b1 m + (1 - b1) g,  v <- b2 v + (1 - b2) g^2.
-                    be.axpby((1.0 - beta1) as f32, g, beta1 as f32, m)?;
-                    let g2 = be.unary(Unary::Square, g)?;
-                    be.axpby((1.0 - beta2) as f32, &g2, beta2 as f32, v)?;
-                    // m_hat / (sqrt(v_hat) + eps) = (m / bc1) / (sqrt(v) / sqrt(bc2) + eps).
-                    let bc1 = 1.0 - beta1.powf(step as f64);
-                    let bc2 = 1.0 - beta2.powf(step as f64);
-                    let root = be.unary(Unary::Sqrt, v)?;
-                    let denom = be.affine(&root, (1.0 / bc2.sqrt()) as f32, eps as f32)?;
-                    let dir = be.binary(Binary::Div, m, &denom)?;
-                    let keep = (1.0 - lr * weight_decay) as f32;
-                    be.axpby(-(lr / bc1) as f32, &dir, keep, &mut p.value)?;
+                    let coefs = AdamStep::new(beta1, beta2, eps, weight_decay, lr, step);
+                    be.adam_update(&coefs, &mut p.value, g, m, v, e)?;
                 }
             }
         }
@@ -82,21 +86,6 @@ impl<B: Backend> OptState<B> {
 /// step))`, so the average is not dominated by the random initial weights early on.
 pub(crate) fn ema_decay_at(decay: f64, step: u64) -> f64 {
     decay.min((1.0 + step as f64) / (10.0 + step as f64))
-}
-
-/// `ema <- decay ema + (1 - decay) theta` for every trainable parameter.
-pub(crate) fn ema_update<B: Backend>(
-    be: &B,
-    ema: &mut [Option<B::Matrix>],
-    params: &[Param<B>],
-    decay: f64,
-) -> Result<()> {
-    for (e, p) in ema.iter_mut().zip(params) {
-        if let Some(e) = e {
-            be.axpby((1.0 - decay) as f32, &p.value, decay as f32, e)?;
-        }
-    }
-    Ok(())
 }
 
 /// Copies of the trainable parameters (`None` for frozen ones).
@@ -145,7 +134,9 @@ mod tests {
         let mut params = param(&be, &[1.0, -2.0, 0.5]);
         let mut state = OptState::new(&be, &params, &config).unwrap();
         let g = vec![be.from_host(1, 3, &[3.0, -0.001, 20.0]).unwrap()];
-        state.apply(&be, &mut params, &g, &config, 0.01, 1).unwrap();
+        state
+            .apply(&be, &mut params, &g, &config, 0.01, 1, None)
+            .unwrap();
         let v = be.to_host(&params[0].value).unwrap();
         for (got, want) in v.iter().zip([0.99f32, -1.99, 0.49]) {
             assert!((got - want).abs() < 1e-5, "{got} vs {want}");
@@ -167,7 +158,9 @@ mod tests {
             be.from_host(1, 2, &[2.0, -4.0]).unwrap(),
             be.from_host(1, 1, &[100.0]).unwrap(),
         ];
-        state.apply(&be, &mut params, &g, &config, 0.5, 1).unwrap();
+        state
+            .apply(&be, &mut params, &g, &config, 0.5, 1, None)
+            .unwrap();
         assert_eq!(be.to_host(&params[0].value).unwrap(), vec![0.0, 4.0]);
         assert_eq!(be.to_host(&params[1].value).unwrap(), vec![7.0]);
     }

@@ -19,7 +19,7 @@ use crate::config::{NoiseMode, TrainConfig};
 use crate::data::Dataset;
 use crate::error::{Result, TrainError};
 use crate::loss::Batch;
-use crate::optim::{OptState, ema_decay_at, ema_update, swap_weights, trainable_copies};
+use crate::optim::{OptState, ema_decay_at, swap_weights, trainable_copies};
 use crate::rng::{Purpose, permutation, stream};
 use crate::stop::{EarlyStop, Plateau, StopInfo, StopReason, StoppingRule};
 
@@ -431,6 +431,10 @@ impl<B: Backend, N: ScoreNet<B>> Trainer<B, N> {
         }
         let lr = self.lr_at(self.state.step);
         let step = self.state.step + 1;
+        let ema = match (self.ema.as_mut(), self.config.ema_decay) {
+            (Some(ema), Some(decay)) => Some((&mut ema[..], ema_decay_at(decay, step))),
+            _ => None,
+        };
         self.opt.apply(
             &self.be,
             self.net.params_mut(),
@@ -438,10 +442,8 @@ impl<B: Backend, N: ScoreNet<B>> Trainer<B, N> {
             &self.config.optimizer,
             lr,
             step,
+            ema,
         )?;
-        if let (Some(ema), Some(decay)) = (self.ema.as_mut(), self.config.ema_decay) {
-            ema_update(&self.be, ema, self.net.params(), ema_decay_at(decay, step))?;
-        }
         self.state.step = step;
         self.state.batch_in_epoch += 1;
         if self.state.batch_in_epoch as usize * bs >= n {

@@ -233,6 +233,9 @@ impl StructureOps for WgpuBackend {
     }
 }
 
+/// The composed defaults (a product then the bias pass; Adam as seven dispatches).
+impl scorediff_backend::FusedOps for WgpuBackend {}
+
 /// One fused kernel per map (instead of the composed defaults).
 impl ActivationOps for WgpuBackend {
     fn activation(&self, act: Activation, x: &WgpuMatrix) -> Result<WgpuMatrix> {

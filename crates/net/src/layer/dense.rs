@@ -12,7 +12,7 @@
 //! ```
 
 use rand_chacha::ChaCha8Rng;
-use scorediff_backend::{Backend, Binary, DeviceMatrix, Transpose};
+use scorediff_backend::{Backend, DeviceMatrix, Transpose};
 
 use super::{InputGrad, Layer, Pass, Tape, check_params};
 use crate::init::{normal_vec, sign_vec};
@@ -182,20 +182,8 @@ impl<B: Backend> Layer<B> for Dense {
                 self.fan_in
             )));
         }
-        let mut y = be.zeros(x.rows(), self.fan_out)?;
-        let w = &params[0].value;
-        be.gemm(
-            self.scale,
-            x,
-            Transpose::No,
-            w,
-            self.weight_op(),
-            0.0,
-            &mut y,
-        )?;
-        if self.bias_name.is_some() {
-            y = be.broadcast_row(Binary::Add, &y, &params[1].value)?;
-        }
+        let bias = self.bias_name.as_ref().map(|_| &params[1].value);
+        let y = be.linear(self.scale, x, &params[0].value, self.weight_op(), bias)?;
         Ok((y, Tape::empty()))
     }
 
