@@ -543,4 +543,28 @@ fn sample_defaults_to_the_fit_seed_and_is_deterministic() {
         draw("d.csv", &["--seed", "6"]),
         "another seed, other rows"
     );
+    // Another sampler or grid: other rows, as deterministic; an unknown one is refused.
+    let dpm = draw("e.csv", &["--sampler", "dpm-solver-2m", "--steps", "3"]);
+    assert_ne!(default, dpm, "another sampler, other rows");
+    assert_eq!(
+        dpm,
+        draw("f.csv", &["--sampler", "dpm-solver-2m", "--steps", "3"])
+    );
+    assert_ne!(
+        dpm,
+        draw(
+            "g.csv",
+            &[
+                "--sampler",
+                "dpm-solver-2m",
+                "--steps",
+                "3",
+                "--grid",
+                "log-spaced"
+            ]
+        )
+    );
+    let o = run(&["sample", m, "--out", "h.csv", "--sampler", "rk4"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("rk4"), "{}", stderr(&o));
 }

@@ -9,7 +9,7 @@ use scorediff_faer::FaerBackend;
 use scorediff_process::SamplerKind;
 
 use common::sampling::{
-    N_2D, N_16D, N_VP, check_2d, check_16d, check_determinism_and_progress,
+    N_2D, N_16D, N_VP, check_2d, check_16d, check_determinism_and_progress, check_dpm_solver_order,
     check_rejects_bad_config, check_vp_2d,
 };
 
@@ -48,11 +48,27 @@ fn heun_reproduces_16d_mixture() {
 }
 
 #[test]
+fn dpm_solver_reproduces_2d_mixture() {
+    check_2d(&faer(), SamplerKind::DpmSolver2m, N_2D);
+}
+
+#[test]
+fn dpm_solver_reproduces_16d_mixture() {
+    check_16d(&faer(), SamplerKind::DpmSolver2m, N_16D);
+}
+
+#[test]
+fn dpm_solver_is_second_order() {
+    check_dpm_solver_order(&faer());
+}
+
+#[test]
 fn samplers_reproduce_2d_mixture_under_vp_processes() {
     for kind in [
         SamplerKind::EulerMaruyama,
         SamplerKind::ExponentialIntegrator,
         SamplerKind::Heun,
+        SamplerKind::DpmSolver2m,
     ] {
         check_vp_2d(&faer(), kind, N_VP);
     }

@@ -112,12 +112,19 @@ fn heun_reproduces_16d_mixture() {
 }
 
 #[test]
+fn dpm_solver_reproduces_16d_mixture() {
+    let Some(be) = gpu() else { return };
+    sampling::check_16d(be, SamplerKind::DpmSolver2m, N_16D);
+}
+
+#[test]
 fn samplers_reproduce_2d_mixture_under_vp_processes() {
     let Some(be) = gpu() else { return };
     for kind in [
         SamplerKind::EulerMaruyama,
         SamplerKind::ExponentialIntegrator,
         SamplerKind::Heun,
+        SamplerKind::DpmSolver2m,
     ] {
         sampling::check_vp_2d(be, kind, N_VP);
     }

@@ -67,10 +67,10 @@ pub fn run(args: &Args) -> Result<ExitCode> {
     if on("training") {
         if cpu {
             let threads = faer.par().degree();
-            training::section(&faer, 5, Some(threads))?;
+            training::section(&faer, 10, Some(threads))?;
         }
         if let Some(gpu) = &gpu {
-            training::section(gpu, if software { 1 } else { 5 }, None)?;
+            training::section(gpu, if software { 1 } else { 10 }, None)?;
         }
     }
     if on("gram") {

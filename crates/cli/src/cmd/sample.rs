@@ -28,6 +28,8 @@ pub fn run(a: SampleArgs) -> Result<()> {
         rows: a.rows.map(|r| r as usize),
         out: a.out,
         steps: a.steps.map(|s| s as usize),
+        sampler: a.sampler.map(Into::into),
+        grid: a.grid.map(Into::into),
         seed: a.common.seed,
         bars: !a.common.quiet,
     };
@@ -71,6 +73,10 @@ pub struct SampleJob {
     pub rows: Option<usize>,
     pub out: PathBuf,
     pub steps: Option<usize>,
+    /// The sampler asked for; `None`: the model's.
+    pub sampler: Option<scorediff_synth::process::SamplerKind>,
+    /// The time grid asked for; `None`: the model's.
+    pub grid: Option<scorediff_synth::process::TimeGrid>,
     /// The seed asked for; `None`: the model's sampler seed (the fit's seed).
     pub seed: Option<u64>,
     pub bars: bool,
@@ -88,6 +94,12 @@ impl OnBackend for SampleJob {
         let mut sampler = model.config.sampler;
         if let Some(steps) = self.steps {
             sampler.steps = steps;
+        }
+        if let Some(kind) = self.sampler {
+            sampler.kind = kind;
+        }
+        if let Some(grid) = self.grid {
+            sampler.grid = grid;
         }
         if let Some(seed) = self.seed {
             sampler.seed = seed;
