@@ -385,12 +385,14 @@ impl FusedOps for NaiveBackend {
         same("adam_update", p, g)?;
         same("adam_update", p, m)?;
         same("adam_update", p, v)?;
+        if let Some((e, _)) = &ema {
+            same("adam_update", p, e)?;
+        }
         for i in 0..p.data.len() {
             (p.data[i], m.data[i], v.data[i]) =
                 step.apply(p.data[i], g.data[i], m.data[i], v.data[i]);
         }
         if let Some((e, avg)) = ema {
-            same("adam_update", p, e)?;
             for (e, &p) in e.data.iter_mut().zip(&p.data) {
                 *e = avg.apply(p, *e);
             }

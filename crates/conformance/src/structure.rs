@@ -52,32 +52,80 @@ pub(crate) fn check_write<C: Backend, R: Backend>(
     h.rel_max(&p, 0.0)
 }
 
-pub(crate) fn check_gemm<C: Backend, R: Backend>(
+/// `(m, k, n)` of a product case: `1 x 1 x 1`, then each dimension empty once, then random.
+fn product_dims<C: Backend, R: Backend>(
     h: &Harness<'_, C, R>,
     rng: &mut ChaCha8Rng,
     case: usize,
-) -> CaseResult {
-    let (m, k, n) = match case {
+) -> (usize, usize, usize) {
+    match case {
         0 => (1, 1, 1),
         1 => (h.dim(rng), 0, h.dim(rng)),
         2 => (0, h.dim(rng), h.dim(rng)),
         3 => (h.dim(rng), h.dim(rng), 0),
         _ => (h.dim(rng), h.dim(rng), h.dim(rng)),
-    };
-    let ta = if rng.random_bool(0.5) {
+    }
+}
+
+fn random_transpose(rng: &mut ChaCha8Rng) -> Transpose {
+    if rng.random_bool(0.5) {
         Transpose::Yes
     } else {
         Transpose::No
-    };
-    let tb = if rng.random_bool(0.5) {
-        Transpose::Yes
+    }
+}
+
+/// The stored shape of an operand used as `op(M)` of shape `rows x cols`.
+fn stored_shape(t: Transpose, rows: usize, cols: usize) -> (usize, usize) {
+    if t.is_yes() {
+        (cols, rows)
     } else {
-        Transpose::No
+        (rows, cols)
+    }
+}
+
+/// `|op(M)_ij|` of a host matrix.
+fn op_abs(m: &Host, t: Transpose, i: usize, j: usize) -> f64 {
+    let v = if t.is_yes() {
+        m.data[j * m.cols + i]
+    } else {
+        m.data[i * m.cols + j]
     };
+    f64::from(v.abs())
+}
+
+/// The error scale of a product: `max_ij |alpha| (|op A| |op B|)_ij + extra(i, j)`, in f64.
+fn product_scale(
+    (a, ta): (&Host, Transpose),
+    (b, tb): (&Host, Transpose),
+    (m, k, n): (usize, usize, usize),
+    alpha: f32,
+    extra: impl Fn(usize, usize) -> f64,
+) -> f64 {
+    let mut scale = 0.0f64;
+    for i in 0..m {
+        for j in 0..n {
+            let dot: f64 = (0..k)
+                .map(|p| op_abs(a, ta, i, p) * op_abs(b, tb, p, j))
+                .sum();
+            scale = scale.max(f64::from(alpha.abs()) * dot + extra(i, j));
+        }
+    }
+    scale
+}
+
+pub(crate) fn check_gemm<C: Backend, R: Backend>(
+    h: &Harness<'_, C, R>,
+    rng: &mut ChaCha8Rng,
+    case: usize,
+) -> CaseResult {
+    let (m, k, n) = product_dims(h, rng, case);
+    let ta = random_transpose(rng);
+    let tb = random_transpose(rng);
     let alpha = [1.0f32, -0.5, 2.5][rng.random_range(0..3)];
     let beta = [0.0f32, 1.0, 0.5, -1.5][case % 4];
-    let (ar, ac) = if ta.is_yes() { (k, m) } else { (m, k) };
-    let (br, bc) = if tb.is_yes() { (n, k) } else { (k, n) };
+    let (ar, ac) = stored_shape(ta, m, k);
+    let (br, bc) = stored_shape(tb, k, n);
     let a = host(rng, ar, ac, Domain::Any, case);
     let b = host(rng, br, bc, Domain::Any, case);
     let mut c0 = host(rng, m, n, Domain::Any, case);
@@ -95,35 +143,13 @@ pub(crate) fn check_gemm<C: Backend, R: Backend>(
         "reference",
         h.r.gemm(alpha, &pa.r, ta, &pb.r, tb, beta, &mut pc.r),
     )?;
-    // Scale: max_ij |alpha| (|op A| |op B|)_ij + |beta| |C_ij|, in f64.
-    let at = |i: usize, p: usize| {
-        if ta.is_yes() {
-            a.data[p * ac + i]
+    let scale = product_scale((&a, ta), (&b, tb), (m, k, n), alpha, |i, j| {
+        if beta == 0.0 {
+            0.0
         } else {
-            a.data[i * ac + p]
+            f64::from(beta.abs() * c0.data[i * n + j].abs())
         }
-    };
-    let bt = |p: usize, j: usize| {
-        if tb.is_yes() {
-            b.data[j * bc + p]
-        } else {
-            b.data[p * bc + j]
-        }
-    };
-    let mut scale = 0.0f64;
-    for i in 0..m {
-        for j in 0..n {
-            let dot: f64 = (0..k)
-                .map(|p| f64::from(at(i, p).abs()) * f64::from(bt(p, j).abs()))
-                .sum();
-            let cterm = if beta == 0.0 {
-                0.0
-            } else {
-                f64::from(beta.abs() * c0.data[i * n + j].abs())
-            };
-            scale = scale.max(f64::from(alpha.abs()) * dot + cterm);
-        }
-    }
+    });
     h.rel_scale(&pc, scale, tol_accumulate(k))
 }
 
@@ -437,20 +463,11 @@ pub(crate) fn check_linear<C: Backend, R: Backend>(
     rng: &mut ChaCha8Rng,
     case: usize,
 ) -> CaseResult {
-    let (m, k, n) = match case {
-        0 => (1, 1, 1),
-        1 => (h.dim(rng), 0, h.dim(rng)),
-        2 => (0, h.dim(rng), h.dim(rng)),
-        _ => (h.dim(rng), h.dim(rng), h.dim(rng)),
-    };
-    let tw = if rng.random_bool(0.5) {
-        Transpose::Yes
-    } else {
-        Transpose::No
-    };
+    let (m, k, n) = product_dims(h, rng, case);
+    let tw = random_transpose(rng);
     let scale_s = [1.0f32, 0.5, -2.0][rng.random_range(0..3)];
     let with_bias = case % 4 != 3;
-    let (wr, wc) = if tw.is_yes() { (n, k) } else { (k, n) };
+    let (wr, wc) = stored_shape(tw, k, n);
     let x = host(rng, m, k, Domain::Any, case);
     let w = host(rng, wr, wc, Domain::Any, case);
     let b = host(rng, 1, n, Domain::Any, case);
@@ -459,27 +476,13 @@ pub(crate) fn check_linear<C: Backend, R: Backend>(
         h.c.linear(scale_s, &px.c, &pw.c, tw, with_bias.then_some(&pb.c)),
         h.r.linear(scale_s, &px.r, &pw.r, tw, with_bias.then_some(&pb.r)),
     )?;
-    let wt = |p: usize, j: usize| {
-        if tw.is_yes() {
-            w.data[j * wc + p]
+    let scale = product_scale((&x, Transpose::No), (&w, tw), (m, k, n), scale_s, |_, j| {
+        if with_bias {
+            f64::from(b.data[j].abs())
         } else {
-            w.data[p * wc + j]
+            0.0
         }
-    };
-    let mut scale = 0.0f64;
-    for i in 0..m {
-        for j in 0..n {
-            let dot: f64 = (0..k)
-                .map(|p| f64::from(x.data[i * k + p].abs()) * f64::from(wt(p, j).abs()))
-                .sum();
-            let bias = if with_bias {
-                f64::from(b.data[j].abs())
-            } else {
-                0.0
-            };
-            scale = scale.max(f64::from(scale_s.abs()) * dot + bias);
-        }
-    }
+    });
     h.rel_scale(&y, scale, tol_accumulate(k + 1))
 }
 
@@ -491,16 +494,12 @@ pub(crate) fn check_adam_update<C: Backend, R: Backend>(
     case: usize,
 ) -> CaseResult {
     let (rows, cols) = h.shape(rng, case);
-    let mut up = |domain| -> std::result::Result<(Host, Pair<C, R>), String> {
-        let m = host(rng, rows, cols, domain, case);
-        let p = h.up(&m)?;
-        Ok((m, p))
-    };
-    let (_, mut p) = up(Domain::Any)?;
-    let (_, g) = up(Domain::Any)?;
-    let (_, mut m1) = up(Domain::Any)?;
-    let (_, mut v) = up(Domain::Positive)?;
-    let (_, mut e) = up(Domain::Any)?;
+    let mut up = |domain| h.up(&host(rng, rows, cols, domain, case));
+    let mut p = up(Domain::Any)?;
+    let g = up(Domain::Any)?;
+    let mut m1 = up(Domain::Any)?;
+    let mut v = up(Domain::Positive)?;
+    let mut e = up(Domain::Any)?;
     let k = 1 + (case as u64 % 50);
     let step = scorediff_backend::AdamStep::new(0.9, 0.999, 1e-8, [0.0, 1e-2][case % 2], 2e-3, k);
     let avg = (!case.is_multiple_of(3)).then(|| scorediff_backend::Average::new(0.999));

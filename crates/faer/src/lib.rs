@@ -369,12 +369,10 @@ impl FusedOps for FaerBackend {
         trans_w: Transpose,
         bias: Option<&FaerMatrix>,
     ) -> Result<FaerMatrix> {
-        let cols = if trans_w.is_yes() { w.rows } else { w.cols };
         let Some(bias) = bias else {
-            let mut y = FaerMatrix::from_vec(x.rows, cols, vec![0.0; x.rows * cols]);
-            self.gemm(scale, x, Transpose::No, w, trans_w, 0.0, &mut y)?;
-            return Ok(y);
+            return scorediff_backend::ops::composed::linear(self, scale, x, w, trans_w, None);
         };
+        let cols = if trans_w.is_yes() { w.rows } else { w.cols };
         if bias.rows != 1 || bias.cols != cols {
             return Err(shape_err(
                 "linear",

@@ -45,17 +45,16 @@ impl<B: Backend> OptState<B> {
         config: &OptimizerConfig,
         lr: f64,
         step: u64,
-        mut ema: Option<(&mut [Option<B::Matrix>], f64)>,
+        ema: Option<(&mut [Option<B::Matrix>], f64)>,
     ) -> Result<()> {
-        let avg = ema.as_ref().map(|(_, decay)| Average::new(*decay));
+        let mut ema = ema.map(|(e, decay)| (e, Average::new(decay)));
         for (i, (p, g)) in params.iter_mut().zip(grads).enumerate() {
             if !p.trainable {
                 continue;
             }
-            let e = match (ema.as_mut(), avg) {
-                (Some((e, _)), Some(avg)) => e[i].as_mut().map(|e| (e, avg)),
-                _ => None,
-            };
+            let e = ema
+                .as_mut()
+                .and_then(|(e, avg)| e[i].as_mut().map(|e| (e, *avg)));
             match *config {
                 OptimizerConfig::Gd { .. } => {
                     be.axpby(-(lr as f32), g, 1.0, &mut p.value)?;

@@ -10,14 +10,14 @@
 use super::timing::{secs, time};
 use crate::backends::Sync;
 use anyhow::Result;
-use scorediff_synth::backend::{Backend, Transpose};
+use scorediff_synth::backend::Transpose;
 use scorediff_synth::train::bench::{MLP_REFERENCE, TWO_LAYER_REFERENCE, training_throughput};
 use std::path::Path;
 use std::process::Command;
 
 /// Prints rows/s of both reference networks on `be`, over `steps` optimizer steps.
 /// With `torch_threads`, also the PyTorch CPU step on that many threads and the ratio.
-pub fn section<B: Backend + Sync>(be: &B, steps: u64, torch_threads: Option<usize>) -> Result<()> {
+pub fn section<B: Sync>(be: &B, steps: u64, torch_threads: Option<usize>) -> Result<()> {
     println!(
         "training throughput on {} (batch 4096, d = 110, {steps} Adam steps after one warm-up)",
         be.name()
@@ -90,7 +90,7 @@ fn torch_rows_per_sec(steps: u64, threads: usize) -> Result<(f64, String), Strin
 /// `d_in` with the time embedding, `depth` hidden layers of `width`, output `d_out`):
 /// per dense layer the forward product `x W`, the weight gradient `x^T G` and, except for
 /// the first layer, the input gradient `G W^T`, each timed on its own (best of 5).
-fn gemm_floor<B: Backend + Sync>(
+fn gemm_floor<B: Sync>(
     be: &B,
     b: usize,
     d_in: usize,

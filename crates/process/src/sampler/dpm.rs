@@ -51,12 +51,16 @@ where
 {
     let denoiser = DenoiserFromScore::new(process, score);
     let steps = times.len().saturating_sub(1);
+    // Each grid time ends one step and starts the next: its coefficients once.
+    let coefs = times
+        .iter()
+        .map(|&t| coefficients(process, t))
+        .collect::<Result<Vec<_>>>()?;
     // The previous step's denoiser value and lambda increment.
     let mut previous: Option<(B::Matrix, f64)> = None;
     for (i, pair) in times.windows(2).enumerate() {
-        let (t, s) = (pair[0], pair[1]);
-        let (_, sigma_t, lambda_t) = coefficients(process, t)?;
-        let (alpha_s, sigma_s, lambda_s) = coefficients(process, s)?;
+        let t = pair[0];
+        let ((_, sigma_t, lambda_t), (alpha_s, sigma_s, lambda_s)) = (coefs[i], coefs[i + 1]);
         let k = lambda_s - lambda_t;
         let d = denoiser.denoise_at(backend, &y, t)?;
         let last = i + 1 == steps;
