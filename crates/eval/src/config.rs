@@ -30,6 +30,17 @@ pub struct EvalConfig {
     pub c2st_folds: usize,
     /// Inverse L2 strength `C` of the C2ST logistic regression (scikit-learn default 1).
     pub c2st_c: f64,
+    /// Run the C2ST with the boosted-tree detector (same folds and seed as the logistic one).
+    #[serde(default = "yes")]
+    pub c2st_trees: bool,
+    /// Settings of the boosted-tree detector (XGBoost's defaults).
+    #[serde(default = "GbdtParams::xgboost_defaults")]
+    pub c2st_trees_params: GbdtParams,
+    /// Run the detector diagnostics: the boosted-tree detector on each column and each
+    /// column group alone, exact relations between column pairs, value sets of numerical
+    /// columns ([`crate::diagnose`]).
+    #[serde(default = "yes")]
+    pub diagnostics: bool,
     /// Run the machine-learning-efficiency test (needs the test table).
     pub mle: bool,
     /// Also fit the MLE model on the real training table as the reference.
@@ -53,6 +64,10 @@ pub struct EvalConfig {
 
 /// [`EvalConfig::max_rows`] by default.
 pub const DEFAULT_MAX_ROWS: usize = 50_000;
+
+fn yes() -> bool {
+    true
+}
 
 fn default_max_rows() -> usize {
     DEFAULT_MAX_ROWS
@@ -82,6 +97,9 @@ impl EvalConfig {
             c2st: true,
             c2st_folds: 3,
             c2st_c: 1.0,
+            c2st_trees: true,
+            c2st_trees_params: GbdtParams::xgboost_defaults(),
+            diagnostics: true,
             mle: true,
             mle_real_reference: true,
             mle_grid: grid,

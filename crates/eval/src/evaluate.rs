@@ -4,11 +4,12 @@ use std::time::Instant;
 
 use scorediff_tabular::Table;
 
+use crate::c2st::Detector;
 use crate::config::EvalConfig;
 use crate::error::Result;
 use crate::progress::Progress;
 use crate::report::{Report, Timing};
-use crate::{alpha_beta, c2st, dcr, mle, shape, trend};
+use crate::{alpha_beta, c2st, dcr, diagnose, mle, shape, trend};
 
 /// Runs `f`, records its wall-clock seconds under `name`.
 fn timed<T>(timings: &mut Vec<Timing>, name: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
@@ -83,7 +84,31 @@ pub fn evaluate(
                 real_nn,
                 syn_nn,
                 cfg.c2st_folds,
-                cfg.c2st_c,
+                &Detector::Logistic { c: cfg.c2st_c },
+                cfg.seed,
+                progress,
+            )
+        })?)
+    } else {
+        None
+    };
+    let trees = Detector::BoostedTrees {
+        params: cfg.c2st_trees_params.clone(),
+    };
+    let c2st_trees = if cfg.c2st_trees {
+        Some(timed(&mut tm, "c2st_trees", || {
+            c2st::c2st(real_nn, syn_nn, cfg.c2st_folds, &trees, cfg.seed, progress)
+        })?)
+    } else {
+        None
+    };
+    let diagnostics = if cfg.diagnostics {
+        Some(timed(&mut tm, "diagnostics", || {
+            diagnose::diagnose(
+                real_nn,
+                syn_nn,
+                cfg.c2st_folds,
+                &cfg.c2st_trees_params,
                 cfg.seed,
                 progress,
             )
@@ -114,6 +139,8 @@ pub fn evaluate(
         trend,
         alpha_beta,
         c2st,
+        c2st_trees,
+        diagnostics,
         mle,
         dcr,
         timings: tm,
@@ -180,6 +207,16 @@ mod tests {
         assert_eq!(r.shape.as_ref().unwrap().error, 0.0);
         assert_eq!(r.trend.as_ref().unwrap().error, 0.0);
         assert!(r.alpha_beta.is_some() && r.c2st.is_some() && r.mle.is_some() && r.dcr.is_some());
+        // Identical tables: no detector can tell them apart.
+        assert!(
+            r.c2st_trees.as_ref().unwrap().score > 0.8,
+            "{:?}",
+            r.c2st_trees
+        );
+        let d = r.diagnostics.as_ref().unwrap();
+        assert_eq!(d.columns.len(), 3);
+        assert_eq!(d.value_sets[0].unseen_share, 0.0);
+        assert!(r.summary().contains("C2ST (trees)"));
         assert!(calls.load(std::sync::atomic::Ordering::Relaxed) > 0);
         let dir = std::env::temp_dir().join(format!("scorediff-eval-test-{}", std::process::id()));
         let plots = crate::plots::make_plots(&real, &syn, &r).unwrap();
@@ -187,6 +224,8 @@ mod tests {
         let json = std::fs::read_to_string(dir.join("report.json")).unwrap();
         let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
         assert!(json.contains("\"shape\"") && html.contains("data:image/png;base64,"));
+        assert!(json.contains("\"c2st_trees\"") && json.contains("\"value_sets\""));
+        assert!(html.contains("Where the detector sees the difference"));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

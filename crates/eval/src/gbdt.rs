@@ -41,6 +41,22 @@ impl Default for GbdtParams {
     }
 }
 
+impl GbdtParams {
+    /// XGBoost's default settings (`XGBClassifier()`, tree method `hist`): 100 trees of depth
+    /// 6, learning rate 0.3, `min_child_weight` 1, `lambda` 1, 256 bins. The boosted-tree
+    /// detector of the C2ST uses these (DESIGN.md §3: "default settings").
+    pub fn xgboost_defaults() -> Self {
+        Self {
+            n_trees: 100,
+            max_depth: 6,
+            learning_rate: 0.3,
+            min_child_weight: 1.0,
+            lambda: 1.0,
+            max_bins: 256,
+        }
+    }
+}
+
 /// Per-feature cut points: a value `x` goes to bin `1 + #{cuts < x}`, a missing (NaN) value to 0.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Binner {

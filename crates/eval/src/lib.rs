@@ -2,9 +2,11 @@
 //!
 //! Every metric follows the definition used by the published tabular-synthesis benchmarks
 //! (SDMetrics' `KSComplement`, `TVComplement`, `CorrelationSimilarity`,
-//! `ContingencySimilarity`, `LogisticDetection`; synthcity's naive `AlphaPrecision`; an
+//! `ContingencySimilarity`, `LogisticDetection`, and the same detection protocol with
+//! XGBoost-style boosted trees; synthcity's naive `AlphaPrecision`; an
 //! XGBoost-style machine-learning-efficiency test; the distance-to-closest-record test).
-//! Each metric lives in its own module with its own public function; [`evaluate`] runs them
+//! Each metric lives in its own module with its own public function ([`diagnose`] says where
+//! the tree detector sees the synthetic rows); [`evaluate`] runs them
 //! all and returns a [`Report`], which [`write_report`] turns into `report.json` and a
 //! self-contained `report.html`.
 //!
@@ -20,6 +22,7 @@ pub mod c2st;
 pub mod coding;
 pub mod config;
 pub mod dcr;
+pub mod diagnose;
 pub mod embed;
 pub mod error;
 pub mod evaluate;

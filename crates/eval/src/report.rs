@@ -6,6 +6,7 @@ use crate::alpha_beta::AlphaBetaResult;
 use crate::c2st::C2stResult;
 use crate::config::EvalConfig;
 use crate::dcr::DcrResult;
+use crate::diagnose::Diagnostics;
 use crate::mle::MleResult;
 use crate::shape::ShapeResult;
 use crate::trend::TrendResult;
@@ -43,8 +44,14 @@ pub struct Report {
     pub trend: Option<TrendResult>,
     /// alpha-precision / beta-recall.
     pub alpha_beta: Option<AlphaBetaResult>,
-    /// C2ST detection.
+    /// C2ST detection, logistic detector.
     pub c2st: Option<C2stResult>,
+    /// C2ST detection, boosted-tree detector.
+    #[serde(default)]
+    pub c2st_trees: Option<C2stResult>,
+    /// Where the boosted-tree detector sees the synthetic rows.
+    #[serde(default)]
+    pub diagnostics: Option<Diagnostics>,
     /// Machine-learning efficiency.
     pub mle: Option<MleResult>,
     /// Distance to closest record.
@@ -72,11 +79,14 @@ impl Report {
             s.push(format!("beta-recall      {:8.3}", x.beta_recall));
         }
         if let Some(x) = &self.c2st {
-            s.push(format!("C2ST             {:8.4}", x.score));
+            s.push(format!("C2ST (logistic)  {:8.4}", x.score));
+        }
+        if let Some(x) = &self.c2st_trees {
+            s.push(format!("C2ST (trees)     {:8.4}", x.score));
         }
         if let Some(n) = self.capped_rows {
             s.push(format!(
-                "  (alpha, beta, C2ST and DCR on a seeded subsample of {n} rows per table)"
+                "  (alpha, beta, C2ST, diagnostics and DCR on a seeded subsample of {n} rows per table)"
             ));
         }
         if let Some(x) = &self.mle {
