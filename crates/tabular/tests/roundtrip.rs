@@ -59,12 +59,13 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
     /// Encode then decode gives the table back exactly, with few quantile knots (so most
-    /// values fall between knots and rely on rounding) or many (every value a knot), and
-    /// writing it gives back every cell's text.
+    /// values fall between knots and rely on rounding) or many (every value a knot), with
+    /// relation blocks or without (small random tables hold many relations), and writing it
+    /// gives back every cell's text.
     #[test]
     fn encode_decode_write_is_exact(
-        (columns, n_quantiles) in (2usize..40).prop_flat_map(|n| {
-            (prop::collection::vec(column_texts(n), 1..5), prop_oneof![2usize..8, Just(1000usize)])
+        (columns, n_quantiles, relations) in (2usize..40).prop_flat_map(|n| {
+            (prop::collection::vec(column_texts(n), 1..5), prop_oneof![2usize..8, Just(1000usize)], any::<bool>())
         })
     ) {
         let text = csv_of(&columns);
@@ -74,7 +75,7 @@ proptest! {
         };
         let schema = Schema::infer(&raw, &InferOptions::default()).unwrap();
         let table = schema.apply(&raw).unwrap();
-        let options = EncoderOptions { numerical: NumericalTransform::Quantile { n_quantiles }, onehot_scale: 1.0 };
+        let options = EncoderOptions { numerical: NumericalTransform::Quantile { n_quantiles }, onehot_scale: 1.0, relations };
         let Ok(enc) = Encoder::fit(&table, &schema, &options) else {
             // Only an all-missing numerical column can fail, and inference never makes one.
             panic!("fit failed");
@@ -98,7 +99,7 @@ proptest! {
         let raw = RawTable::from_table("t", &table);
         let schema = Schema::infer(&raw, &InferOptions { target: TargetChoice::None, ..Default::default() }).unwrap();
         let table = schema.apply(&raw).unwrap();
-        let options = EncoderOptions { numerical: NumericalTransform::Standardize, onehot_scale: 1.0 };
+        let options = EncoderOptions { numerical: NumericalTransform::Standardize, onehot_scale: 1.0, relations: false };
         let enc = Encoder::fit(&table, &schema, &options).unwrap();
         prop_assert_eq!(enc.decode(&enc.encode(&table).unwrap()).unwrap(), table);
     }
@@ -109,13 +110,92 @@ proptest! {
         values.sort_by(f64::total_cmp);
         let table = Table::new(vec![Column::numerical("x", values.iter().map(|&v| Some(v)).collect())]).unwrap();
         let schema = Schema::infer(&RawTable::from_table("t", &table), &InferOptions { target: TargetChoice::None, ..Default::default() }).unwrap();
-        let options = EncoderOptions { numerical: NumericalTransform::Quantile { n_quantiles: k }, onehot_scale: 1.0 };
+        let options = EncoderOptions { numerical: NumericalTransform::Quantile { n_quantiles: k }, onehot_scale: 1.0, relations: false };
         let enc = Encoder::fit(&table, &schema, &options).unwrap();
         let m = enc.encode(&table).unwrap();
         for i in 1..values.len() {
             prop_assert!(values[i - 1] == values[i] || m.data[i - 1] <= m.data[i]);
         }
     }
+}
+
+/// A relation's block decides its target: where it says "holds", the target takes the
+/// source's decoded value (rounded and clipped as the target's values are); zeros together
+/// make no relation; the blocks come after the columns', one-hot, and a misplaced block
+/// fails the encoder's check.
+#[test]
+fn relation_blocks_set_their_target() {
+    let n = 200;
+    let a: Vec<Option<f64>> = (0..n).map(|i| Some((1 + i * 37 % 1000) as f64)).collect();
+    // b = a in every third row, otherwise a different value; z, y: zero together in 30% of
+    // rows, otherwise distinct.
+    let b: Vec<Option<f64>> = (0..n)
+        .map(|i| {
+            Some(if i % 3 == 0 {
+                (1 + i * 37 % 1000) as f64
+            } else {
+                5000.0 + i as f64
+            })
+        })
+        .collect();
+    let zero_or = |off: f64| -> Vec<Option<f64>> {
+        (0..n)
+            .map(|i| Some(if i % 10 < 3 { 0.0 } else { off + i as f64 }))
+            .collect()
+    };
+    let table = Table::new(vec![
+        Column::numerical("a", a),
+        Column::numerical("b", b),
+        Column::numerical("z", zero_or(1.0)),
+        Column::numerical("y", zero_or(2.0)),
+    ])
+    .unwrap();
+    let raw = RawTable::from_table("t", &table);
+    let schema = Schema::infer(
+        &raw,
+        &InferOptions {
+            target: TargetChoice::None,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let table = schema.apply(&raw).unwrap();
+    let options = EncoderOptions {
+        relations: true,
+        ..EncoderOptions::default()
+    };
+    let enc = Encoder::fit(&table, &schema, &options).unwrap();
+    let described: Vec<String> = enc.relations.iter().map(|r| r.describe()).collect();
+    assert_eq!(described, ["b = a"]);
+    assert_eq!(enc.width(), 4 + 2);
+    assert_eq!(enc.layout().one_hot.len(), 1);
+    let mut m = enc.encode(&table).unwrap();
+    assert_eq!(enc.decode(&m).unwrap(), table);
+    // Row 1 (b != a): switch its block to "holds".
+    let (d, rb) = (m.cols, enc.relations[0].start);
+    m.data[d + rb] = 1.0;
+    m.data[d + rb + 1] = 0.0;
+    let back = enc.decode(&m).unwrap();
+    let col = |t: &Table, name: &str| match &t.column(name).unwrap().data {
+        ColumnData::Numerical(v) => v.clone(),
+        ColumnData::Categorical(_) => unreachable!(),
+    };
+    assert_eq!(col(&back, "b")[1], col(&table, "a")[1]);
+    assert_ne!(col(&table, "b")[1], col(&table, "a")[1]);
+    assert_eq!(col(&back, "a"), col(&table, "a"));
+    let mut bad = enc.clone();
+    bad.relations[0].start += 1;
+    assert!(bad.check().unwrap_err().contains("b = a"));
+    // An encoder without relations reads as before.
+    let json = enc.to_json().replace(
+        &format!(
+            ",\"relations\":{}",
+            serde_json::to_string(&enc.relations).unwrap()
+        ),
+        "",
+    );
+    let old = Encoder::from_json_str("e.json", &json).unwrap();
+    assert!(old.relations.is_empty() && old.width() == 4);
 }
 
 #[test]

@@ -59,6 +59,9 @@ pub fn run(a: FitArgs) -> Result<()> {
     if a.common.json {
         print_json(&summary)
     } else {
+        if !summary.relations.is_empty() {
+            println!("exact relations carried: {}", summary.relations.join(", "));
+        }
         println!(
             "fitted {} rows x {} columns ({} encoded) with {} ({} parameters) on {}: {} steps in {:.1} s, stopped by {}; model in {}",
             summary.rows,
@@ -100,6 +103,9 @@ pub struct FitSummary {
     pub column_kinds: Vec<String>,
     /// What inference warns about (rare-value protection).
     pub warnings: Vec<String>,
+    /// The exact relations the encoder carries, with the share of training rows that hold
+    /// each (empty unless the configuration's `encoder.relations` is on).
+    pub relations: Vec<String>,
 }
 
 /// Fits on a backend and saves the model.
@@ -140,6 +146,12 @@ impl OnBackend for FitJob {
             seconds: model.report.elapsed_s,
             column_kinds: columns,
             warnings,
+            relations: model
+                .encoder
+                .relations
+                .iter()
+                .map(|r| format!("{} ({:.1}% of rows)", r.describe(), 100.0 * r.real_rate))
+                .collect(),
         })
     }
 }

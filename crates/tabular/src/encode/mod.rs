@@ -4,7 +4,10 @@
 //! - numerical: one score column ([`quantile`] transform to a standard normal by default, or
 //!   [`standard`]ization), plus a missing indicator when the training column had missing
 //!   values ([`numerical`]);
-//! - categorical: a one-hot block, with a final missing category when needed ([`onehot`]).
+//! - categorical: a one-hot block, with a final missing category when needed ([`onehot`]);
+//! - after every column block, when [`EncoderOptions::relations`] is on: a two-entry one-hot
+//!   block per exact relation between numerical columns (one column equal to another, both
+//!   non-zero), [`relation`].
 //!
 //! Decoding inverts each block: scores back to values (rounded to the column's decimal places,
 //! integers for integer columns, clipped to the training range), one-hot blocks to a category
@@ -20,6 +23,7 @@ pub mod normal;
 pub mod numerical;
 pub mod onehot;
 pub mod quantile;
+pub mod relation;
 pub mod standard;
 
 use std::path::Path;
@@ -32,6 +36,7 @@ pub use matrix::Matrix;
 use numerical::{NumericalEncoder, NumericalMap};
 use onehot::OneHotEncoder;
 use quantile::QuantileMap;
+use relation::Relation;
 use standard::StandardMap;
 
 use crate::error::{Result, TabularError};
@@ -65,6 +70,10 @@ pub struct EncoderOptions {
     pub numerical: NumericalTransform,
     /// Value of the hot entry of one-hot blocks (default 1, see [`onehot`]).
     pub onehot_scale: f64,
+    /// Find exact relations between numerical columns and carry them as indicator blocks
+    /// ([`relation`]). Absent in older configurations: off.
+    #[serde(default)]
+    pub relations: bool,
 }
 
 impl Default for EncoderOptions {
@@ -74,6 +83,7 @@ impl Default for EncoderOptions {
                 n_quantiles: DEFAULT_N_QUANTILES,
             },
             onehot_scale: 1.0,
+            relations: false,
         }
     }
 }
@@ -134,6 +144,9 @@ pub struct Encoder {
     pub options: EncoderOptions,
     /// The columns, in matrix order.
     pub columns: Vec<EncodedColumn>,
+    /// The exact relations, their blocks after the columns' (none in older encoders).
+    #[serde(default)]
+    pub relations: Vec<Relation>,
 }
 
 impl Encoder {
@@ -177,30 +190,57 @@ impl Encoder {
             start += c.width();
             columns.push(c);
         }
+        let mut relations = if options.relations {
+            let numerical: Vec<(&str, &[Option<f64>])> = columns
+                .iter()
+                .filter(|c| matches!(c.codec, ColumnCodec::Numerical(_)))
+                .filter_map(|c| match &table.column(&c.name)?.data {
+                    ColumnData::Numerical(v) => Some((c.name.as_str(), v.as_slice())),
+                    ColumnData::Categorical(_) => None,
+                })
+                .collect();
+            relation::find(&numerical)
+        } else {
+            Vec::new()
+        };
+        for r in &mut relations {
+            r.start = start;
+            start += Relation::WIDTH;
+        }
         Ok(Self {
             format_version: ENCODER_FORMAT_VERSION,
             options: *options,
             columns,
+            relations,
         })
     }
 
     /// The matrix width `d`.
     pub fn width(&self) -> usize {
-        self.columns.last().map_or(0, |c| c.start + c.width())
+        match self.relations.last() {
+            Some(r) => r.start + Relation::WIDTH,
+            None => self.columns.last().map_or(0, |c| c.start + c.width()),
+        }
     }
 
-    /// Every column's block, in matrix order.
+    /// Every block, in matrix order: the columns', then the relations' (named by
+    /// [`Relation::describe`]).
     pub fn blocks(&self) -> Vec<Block> {
-        self.columns
-            .iter()
-            .map(|c| Block {
-                column: c.name.clone(),
-                start: c.start,
-                len: c.width(),
-                one_hot: matches!(c.codec, ColumnCodec::Categorical(_)),
-                missing_indicator: matches!(&c.codec, ColumnCodec::Numerical(e) if e.indicator),
-            })
-            .collect()
+        let columns = self.columns.iter().map(|c| Block {
+            column: c.name.clone(),
+            start: c.start,
+            len: c.width(),
+            one_hot: matches!(c.codec, ColumnCodec::Categorical(_)),
+            missing_indicator: matches!(&c.codec, ColumnCodec::Numerical(e) if e.indicator),
+        });
+        let relations = self.relations.iter().map(|r| Block {
+            column: r.describe(),
+            start: r.start,
+            len: Relation::WIDTH,
+            one_hot: true,
+            missing_indicator: false,
+        });
+        columns.chain(relations).collect()
     }
 
     /// The layout of the encoded matrix: its width and one-hot blocks, what the network
@@ -266,6 +306,15 @@ impl Encoder {
                 }
             }
         }
+        let scale = self.options.onehot_scale as f32;
+        for r in &self.relations {
+            let target = numerical_values(table, &r.target)?;
+            let source = numerical_values(table, &r.source)?;
+            for (i, (&b, &a)) in target.iter().zip(source).enumerate() {
+                let k = usize::from(!Relation::holds(b, a));
+                m.data[i * d + r.start + k] = scale;
+            }
+        }
         Ok(m)
     }
 
@@ -316,9 +365,45 @@ impl Encoder {
             };
             columns.push(column);
         }
+        for r in &self.relations {
+            self.apply_relation(r, m, &mut columns, &mut pick);
+        }
         Table::new(columns).ok_or_else(|| TabularError::MatrixShape {
             message: "ragged decode".into(),
         })
+    }
+
+    /// Sets relation `r`'s target to its non-zero source in the rows where its block says it
+    /// holds; the value is rounded and clipped as the target's own values are.
+    fn apply_relation(
+        &self,
+        r: &Relation,
+        m: &Matrix,
+        columns: &mut [Column],
+        pick: &mut impl FnMut(&[f32]) -> usize,
+    ) {
+        let position = |name: &str| self.columns.iter().position(|c| c.name == name);
+        let Some(t) = position(&r.target) else {
+            return;
+        };
+        let ColumnCodec::Numerical(enc) = &self.columns[t].codec else {
+            return;
+        };
+        let source: Vec<Option<f64>> = match position(&r.source).map(|s| &columns[s].data) {
+            Some(ColumnData::Numerical(v)) => v.clone(),
+            _ => return,
+        };
+        let ColumnData::Numerical(target) = &mut columns[t].data else {
+            return;
+        };
+        for (i, (b, a)) in target.iter_mut().zip(source).enumerate() {
+            let block = &m.row(i)[r.start..r.start + Relation::WIDTH];
+            if let (0, Some(a)) = (pick(block), a)
+                && a != 0.0
+            {
+                *b = Some(enc.format.round(a).clamp(enc.min, enc.max));
+            }
+        }
     }
 
     /// The encoder as JSON.
@@ -372,6 +457,27 @@ impl Encoder {
             }
             start += c.width();
         }
+        for r in &self.relations {
+            if r.start != start {
+                return Err(format!(
+                    "relation `{}` starts at matrix column {}, but the blocks before it end at {start}",
+                    r.describe(),
+                    r.start
+                ));
+            }
+            let numerical = |name: &str| {
+                self.columns
+                    .iter()
+                    .any(|c| c.name == name && matches!(c.codec, ColumnCodec::Numerical(_)))
+            };
+            if !(numerical(&r.target) && numerical(&r.source)) {
+                return Err(format!(
+                    "relation `{}` names a column that is not a numerical column of the encoder",
+                    r.describe()
+                ));
+            }
+            start += Relation::WIDTH;
+        }
         Ok(())
     }
 
@@ -390,6 +496,20 @@ impl Encoder {
             source,
         })?;
         Self::from_json_str(&file, &text)
+    }
+}
+
+/// The values of numerical column `name` of `table`.
+fn numerical_values<'t>(table: &'t Table, name: &str) -> Result<&'t [Option<f64>]> {
+    let col = table
+        .column(name)
+        .ok_or_else(|| TabularError::MissingColumn {
+            file: "table".into(),
+            column: name.to_string(),
+        })?;
+    match &col.data {
+        ColumnData::Numerical(v) => Ok(v),
+        data => Err(kind_mismatch(name, ColumnKind::Continuous, data)),
     }
 }
 
