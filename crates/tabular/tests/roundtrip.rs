@@ -75,7 +75,7 @@ proptest! {
         };
         let schema = Schema::infer(&raw, &InferOptions::default()).unwrap();
         let table = schema.apply(&raw).unwrap();
-        let options = EncoderOptions { numerical: NumericalTransform::Quantile { n_quantiles }, onehot_scale: 1.0, relations };
+        let options = EncoderOptions { numerical: NumericalTransform::Quantile { n_quantiles }, onehot_scale: 1.0, relations, snap_discrete: false, whiten: false };
         let Ok(enc) = Encoder::fit(&table, &schema, &options) else {
             // Only an all-missing numerical column can fail, and inference never makes one.
             panic!("fit failed");
@@ -99,7 +99,7 @@ proptest! {
         let raw = RawTable::from_table("t", &table);
         let schema = Schema::infer(&raw, &InferOptions { target: TargetChoice::None, ..Default::default() }).unwrap();
         let table = schema.apply(&raw).unwrap();
-        let options = EncoderOptions { numerical: NumericalTransform::Standardize, onehot_scale: 1.0, relations: false };
+        let options = EncoderOptions { numerical: NumericalTransform::Standardize, onehot_scale: 1.0, relations: false, snap_discrete: false, whiten: false };
         let enc = Encoder::fit(&table, &schema, &options).unwrap();
         prop_assert_eq!(enc.decode(&enc.encode(&table).unwrap()).unwrap(), table);
     }
@@ -110,7 +110,7 @@ proptest! {
         values.sort_by(f64::total_cmp);
         let table = Table::new(vec![Column::numerical("x", values.iter().map(|&v| Some(v)).collect())]).unwrap();
         let schema = Schema::infer(&RawTable::from_table("t", &table), &InferOptions { target: TargetChoice::None, ..Default::default() }).unwrap();
-        let options = EncoderOptions { numerical: NumericalTransform::Quantile { n_quantiles: k }, onehot_scale: 1.0, relations: false };
+        let options = EncoderOptions { numerical: NumericalTransform::Quantile { n_quantiles: k }, onehot_scale: 1.0, relations: false, snap_discrete: false, whiten: false };
         let enc = Encoder::fit(&table, &schema, &options).unwrap();
         let m = enc.encode(&table).unwrap();
         for i in 1..values.len() {
@@ -390,4 +390,64 @@ fn split_selects_the_rows() {
     let mut all: Vec<f64> = va.iter().chain(vb).flatten().copied().collect();
     all.sort_by(f64::total_cmp);
     assert_eq!(all, (0..10).map(f64::from).collect::<Vec<_>>());
+}
+
+/// A discrete column decodes to its frequent values only, a continuous one as before; the
+/// support is stored with the encoder and an encoder without one reads as continuous.
+#[test]
+fn discrete_columns_snap_to_their_support() {
+    let mut csv = String::from("limit,amount\n");
+    for i in 0..1000 {
+        let limit = if i == 7 {
+            15_000
+        } else {
+            10_000 * (1 + i % 25)
+        };
+        csv.push_str(&format!("{limit},{}\n", (i * 7919) % 1000));
+    }
+    let raw = read_csv_bytes("t.csv", csv.as_bytes(), &ReadOptions::default()).unwrap();
+    let schema = Schema::infer(&raw, &InferOptions::default()).unwrap();
+    let table = schema.apply(&raw).unwrap();
+    let options = EncoderOptions {
+        snap_discrete: true,
+        ..EncoderOptions::default()
+    };
+    let enc = Encoder::fit(&table, &schema, &options).unwrap();
+    let support = |enc: &Encoder, j: usize| match &enc.columns[j].codec {
+        ColumnCodec::Numerical(e) => e.support.clone(),
+        ColumnCodec::Categorical(_) => panic!("numerical"),
+    };
+    // 25 limits of 40 rows each (one row moved to a rare 15,000; more than 20 values, so the
+    // column is numerical, not categorical).
+    let limits: Vec<f64> = (1..=25).map(|k| 10_000.0 * f64::from(k)).collect();
+    assert_eq!(support(&enc, 0), limits);
+    assert!(support(&enc, 1).is_empty());
+    let n = 4001;
+    let z: Vec<f32> = (0..n)
+        .flat_map(|i| {
+            let z = -5.0 + 10.0 * i as f32 / (n - 1) as f32;
+            [z, z]
+        })
+        .collect();
+    let m = Matrix::new(n, 2, z).unwrap();
+    let decoded = enc.decode(&m).unwrap();
+    let ColumnData::Numerical(decoded_limits) = &decoded.columns[0].data else {
+        panic!()
+    };
+    assert!(decoded_limits.iter().all(|v| v.unwrap() % 10_000.0 == 0.0));
+    let ColumnData::Numerical(amounts) = &decoded.columns[1].data else {
+        panic!()
+    };
+    let distinct: std::collections::BTreeSet<i64> =
+        amounts.iter().map(|v| v.unwrap() as i64).collect();
+    assert!(distinct.len() > 900, "{} amounts", distinct.len());
+    // Stored and read back; without the field, the column is continuous.
+    let json = enc.to_json();
+    assert_eq!(Encoder::from_json_str("e", &json).unwrap(), enc);
+    let field = format!(",\"support\":{}", serde_json::to_string(&limits).unwrap());
+    assert!(json.contains(&field), "{json}");
+    let old = Encoder::from_json_str("e", &json.replace(&field, "")).unwrap();
+    assert!(support(&old, 0).is_empty());
+    let unsnapped = Encoder::fit(&table, &schema, &EncoderOptions::default()).unwrap();
+    assert_eq!(old.columns, unsnapped.columns);
 }

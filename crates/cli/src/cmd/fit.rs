@@ -62,6 +62,12 @@ pub fn run(a: FitArgs) -> Result<()> {
         if !summary.relations.is_empty() {
             println!("exact relations carried: {}", summary.relations.join(", "));
         }
+        if !summary.discrete.is_empty() {
+            println!(
+                "discrete columns (decoded to their values held by 10 rows or more): {}",
+                summary.discrete.join(", ")
+            );
+        }
         println!(
             "fitted {} rows x {} columns ({} encoded) with {} ({} parameters) on {}: {} steps in {:.1} s, stopped by {}; model in {}",
             summary.rows,
@@ -106,6 +112,9 @@ pub struct FitSummary {
     /// The exact relations the encoder carries, with the share of training rows that hold
     /// each (empty unless the configuration's `encoder.relations` is on).
     pub relations: Vec<String>,
+    /// The discrete numerical columns, with the size of their support (empty unless the
+    /// configuration's `encoder.snap_discrete` is on).
+    pub discrete: Vec<String>,
 }
 
 /// Fits on a backend and saves the model.
@@ -152,8 +161,24 @@ impl OnBackend for FitJob {
                 .iter()
                 .map(|r| format!("{} ({:.1}% of rows)", r.describe(), 100.0 * r.real_rate))
                 .collect(),
+            discrete: discrete_columns(&model.encoder),
         })
     }
+}
+
+/// `name (k values)` for each discrete numerical column of `encoder`.
+fn discrete_columns(encoder: &scorediff_synth::tabular::Encoder) -> Vec<String> {
+    use scorediff_synth::tabular::ColumnCodec;
+    encoder
+        .columns
+        .iter()
+        .filter_map(|c| match &c.codec {
+            ColumnCodec::Numerical(e) if !e.support.is_empty() => {
+                Some(format!("{} ({} values)", c.name, e.support.len()))
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 pub(super) fn stop_reason(r: scorediff_synth::train::StopReason) -> &'static str {

@@ -7,7 +7,9 @@
 //! - categorical: a one-hot block, with a final missing category when needed ([`onehot`]);
 //! - after every column block, when [`EncoderOptions::relations`] is on: a two-entry one-hot
 //!   block per exact relation between numerical columns (one column equal to another, both
-//!   non-zero), [`relation`].
+//!   non-zero), [`relation`];
+//! - when [`EncoderOptions::whiten`] is on, the numerical scores of each row decorrelated and
+//!   scaled to unit variance by the training covariance's Cholesky factor ([`whiten`]).
 //!
 //! Decoding inverts each block: scores back to values (rounded to the column's decimal places,
 //! integers for integer columns, clipped to the training range), one-hot blocks to a category
@@ -25,6 +27,7 @@ pub mod onehot;
 pub mod quantile;
 pub mod relation;
 pub mod standard;
+pub mod whiten;
 
 use std::path::Path;
 
@@ -38,6 +41,7 @@ use onehot::OneHotEncoder;
 use quantile::QuantileMap;
 use relation::Relation;
 use standard::StandardMap;
+use whiten::Whitening;
 
 use crate::error::{Result, TabularError};
 use crate::number::NumberFormat;
@@ -74,6 +78,13 @@ pub struct EncoderOptions {
     /// ([`relation`]). Absent in older configurations: off.
     #[serde(default)]
     pub relations: bool,
+    /// Decode discrete numerical columns to their frequent values only
+    /// ([`numerical`]: support and snapping). Absent in older configurations: off.
+    #[serde(default)]
+    pub snap_discrete: bool,
+    /// Whiten the numerical scores ([`whiten`]). Absent in older configurations: off.
+    #[serde(default)]
+    pub whiten: bool,
 }
 
 impl Default for EncoderOptions {
@@ -84,6 +95,8 @@ impl Default for EncoderOptions {
             },
             onehot_scale: 1.0,
             relations: false,
+            snap_discrete: false,
+            whiten: false,
         }
     }
 }
@@ -147,6 +160,9 @@ pub struct Encoder {
     /// The exact relations, their blocks after the columns' (none in older encoders).
     #[serde(default)]
     pub relations: Vec<Relation>,
+    /// The whitening of the numerical scores (none in older encoders, or when off).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub whitening: Option<Whitening>,
 }
 
 impl Encoder {
@@ -207,12 +223,27 @@ impl Encoder {
             r.start = start;
             start += Relation::WIDTH;
         }
-        Ok(Self {
+        let mut encoder = Self {
             format_version: ENCODER_FORMAT_VERSION,
             options: *options,
             columns,
             relations,
-        })
+            whitening: None,
+        };
+        if options.whiten {
+            let scores = encoder.score_columns();
+            encoder.whitening = Whitening::fit(&encoder.encode(table)?, scores);
+        }
+        Ok(encoder)
+    }
+
+    /// The matrix columns of the numerical scores (each numerical block's first entry).
+    fn score_columns(&self) -> Vec<usize> {
+        self.columns
+            .iter()
+            .filter(|c| matches!(c.codec, ColumnCodec::Numerical(_)))
+            .map(|c| c.start)
+            .collect()
     }
 
     /// The matrix width `d`.
@@ -315,6 +346,9 @@ impl Encoder {
                 m.data[i * d + r.start + k] = scale;
             }
         }
+        if let Some(w) = &self.whitening {
+            w.whiten(&mut m);
+        }
         Ok(m)
     }
 
@@ -342,6 +376,16 @@ impl Encoder {
                 ),
             });
         }
+        let coloured;
+        let m = match &self.whitening {
+            Some(w) => {
+                let mut z = m.clone();
+                w.color(&mut z);
+                coloured = z;
+                &coloured
+            }
+            None => m,
+        };
         let mut columns = Vec::with_capacity(self.columns.len());
         for c in &self.columns {
             let w = c.width();
@@ -452,6 +496,7 @@ impl Encoder {
                     if !(e.min <= e.max && e.impute.is_finite()) {
                         return Err(format!("column `{}`: bad bounds", c.name));
                     }
+                    e.check().map_err(|m| format!("column `{}`: {m}", c.name))?;
                 }
                 ColumnCodec::Categorical(_) => {}
             }
@@ -477,6 +522,12 @@ impl Encoder {
                 ));
             }
             start += Relation::WIDTH;
+        }
+        if let Some(w) = &self.whitening {
+            w.check(start)?;
+            if w.columns != self.score_columns() {
+                return Err("the whitening's columns are not the numerical scores".into());
+            }
         }
         Ok(())
     }
@@ -583,5 +634,11 @@ fn fit_numerical(
         NumericalTransform::Standardize => NumericalMap::Standard(StandardMap::fit(&sorted)),
     };
     let indicator = sorted.len() < values.len();
-    Ok(NumericalEncoder::fit(&sorted, map, indicator, format))
+    Ok(NumericalEncoder::fit(
+        &sorted,
+        map,
+        indicator,
+        format,
+        options.snap_discrete,
+    ))
 }
