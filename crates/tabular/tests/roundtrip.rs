@@ -64,8 +64,8 @@ proptest! {
     /// gives back every cell's text.
     #[test]
     fn encode_decode_write_is_exact(
-        (columns, n_quantiles, relations) in (2usize..40).prop_flat_map(|n| {
-            (prop::collection::vec(column_texts(n), 1..5), prop_oneof![2usize..8, Just(1000usize)], any::<bool>())
+        (columns, n_quantiles, relations, dequantise) in (2usize..40).prop_flat_map(|n| {
+            (prop::collection::vec(column_texts(n), 1..5), prop_oneof![2usize..8, Just(1000usize)], any::<bool>(), any::<bool>())
         })
     ) {
         let text = csv_of(&columns);
@@ -75,7 +75,7 @@ proptest! {
         };
         let schema = Schema::infer(&raw, &InferOptions::default()).unwrap();
         let table = schema.apply(&raw).unwrap();
-        let options = EncoderOptions { numerical: NumericalTransform::Quantile { n_quantiles }, onehot_scale: 1.0, relations, snap_discrete: false, whiten: false };
+        let options = EncoderOptions { numerical: NumericalTransform::Quantile { n_quantiles }, onehot_scale: 1.0, relations, snap_discrete: false, whiten: false, dequantise };
         let Ok(enc) = Encoder::fit(&table, &schema, &options) else {
             // Only an all-missing numerical column can fail, and inference never makes one.
             panic!("fit failed");
@@ -99,7 +99,7 @@ proptest! {
         let raw = RawTable::from_table("t", &table);
         let schema = Schema::infer(&raw, &InferOptions { target: TargetChoice::None, ..Default::default() }).unwrap();
         let table = schema.apply(&raw).unwrap();
-        let options = EncoderOptions { numerical: NumericalTransform::Standardize, onehot_scale: 1.0, relations: false, snap_discrete: false, whiten: false };
+        let options = EncoderOptions { numerical: NumericalTransform::Standardize, onehot_scale: 1.0, relations: false, snap_discrete: false, whiten: false, dequantise: false };
         let enc = Encoder::fit(&table, &schema, &options).unwrap();
         prop_assert_eq!(enc.decode(&enc.encode(&table).unwrap()).unwrap(), table);
     }
@@ -110,7 +110,7 @@ proptest! {
         values.sort_by(f64::total_cmp);
         let table = Table::new(vec![Column::numerical("x", values.iter().map(|&v| Some(v)).collect())]).unwrap();
         let schema = Schema::infer(&RawTable::from_table("t", &table), &InferOptions { target: TargetChoice::None, ..Default::default() }).unwrap();
-        let options = EncoderOptions { numerical: NumericalTransform::Quantile { n_quantiles: k }, onehot_scale: 1.0, relations: false, snap_discrete: false, whiten: false };
+        let options = EncoderOptions { numerical: NumericalTransform::Quantile { n_quantiles: k }, onehot_scale: 1.0, relations: false, snap_discrete: false, whiten: false, dequantise: false };
         let enc = Encoder::fit(&table, &schema, &options).unwrap();
         let m = enc.encode(&table).unwrap();
         for i in 1..values.len() {
@@ -450,4 +450,51 @@ fn discrete_columns_snap_to_their_support() {
     assert!(support(&old, 0).is_empty());
     let unsnapped = Encoder::fit(&table, &schema, &EncoderOptions::default()).unwrap();
     assert_eq!(old.columns, unsnapped.columns);
+}
+
+#[test]
+fn dequantised_ties_round_trip_and_leave_no_point_mass() {
+    // A zero-inflated amount (40% zeros) with missing values, an integer column of few
+    // values, and a continuous one.
+    let mut csv = String::from("amount,age,score\n");
+    for i in 0..2000u64 {
+        let amount = if i % 5 < 2 {
+            "0".to_string()
+        } else if i % 97 == 0 {
+            String::new()
+        } else {
+            ((i * 7919) % 5000 + 1).to_string()
+        };
+        csv.push_str(&format!(
+            "{amount},{},{:.3}\n",
+            20 + i % 30,
+            (i as f64 * 0.37).sin()
+        ));
+    }
+    let raw = read_csv_bytes("t.csv", csv.as_bytes(), &ReadOptions::default()).unwrap();
+    let schema = Schema::infer(&raw, &InferOptions::default()).unwrap();
+    let table = schema.apply(&raw).unwrap();
+    let plain = Encoder::fit(&table, &schema, &EncoderOptions::default()).unwrap();
+    let options = EncoderOptions {
+        dequantise: true,
+        ..EncoderOptions::default()
+    };
+    let enc = Encoder::fit(&table, &schema, &options).unwrap();
+    let m = enc.encode(&table).unwrap();
+    assert_eq!(enc.decode(&m).unwrap(), table, "the round trip is exact");
+    assert_eq!(m, enc.encode(&table).unwrap(), "a function of the table");
+    // The zeros' scores: one value each without spreading, all distinct with it.
+    let zero_scores = |enc: &Encoder, m: &Matrix| {
+        let ColumnData::Numerical(v) = &table.columns[0].data else {
+            panic!("numerical")
+        };
+        let start = enc.columns[0].start;
+        let set: std::collections::BTreeSet<u32> = (0..m.rows)
+            .filter(|&i| v[i] == Some(0.0))
+            .map(|i| m.row(i)[start].to_bits())
+            .collect();
+        set.len()
+    };
+    assert_eq!(zero_scores(&plain, &plain.encode(&table).unwrap()), 1);
+    assert!(zero_scores(&enc, &m) > 700, "{}", zero_scores(&enc, &m));
 }

@@ -8,6 +8,8 @@
 //! - after every column block, when [`EncoderOptions::relations`] is on: a two-entry one-hot
 //!   block per exact relation between numerical columns (one column equal to another, both
 //!   non-zero), [`relation`];
+//! - when [`EncoderOptions::dequantise`] is on, tied numerical values spread over their runs
+//!   of the quantile map (no point masses in the training scores);
 //! - when [`EncoderOptions::whiten`] is on, the numerical scores of each row decorrelated and
 //!   scaled to unit variance by the training covariance's Cholesky factor ([`whiten`]).
 //!
@@ -85,6 +87,12 @@ pub struct EncoderOptions {
     /// Whiten the numerical scores ([`whiten`]). Absent in older configurations: off.
     #[serde(default)]
     pub whiten: bool,
+    /// Spread each tied numerical value over its run of the quantile map when encoding
+    /// (uniform dequantisation, [`quantile::QuantileMap::encode_spread`]), at a point fixed by
+    /// the row and column: training scores without point masses. Decoding is unchanged.
+    /// Absent in older configurations: off.
+    #[serde(default)]
+    pub dequantise: bool,
 }
 
 impl Default for EncoderOptions {
@@ -97,6 +105,7 @@ impl Default for EncoderOptions {
             relations: false,
             snap_discrete: false,
             whiten: false,
+            dequantise: false,
         }
     }
 }
@@ -313,7 +322,12 @@ impl Encoder {
             match (&c.codec, &col.data) {
                 (ColumnCodec::Numerical(e), ColumnData::Numerical(v)) => {
                     for (i, x) in v.iter().enumerate() {
-                        e.encode(*x, &mut m.data[i * d + c.start..i * d + c.start + w]);
+                        let out = &mut m.data[i * d + c.start..i * d + c.start + w];
+                        if self.options.dequantise {
+                            e.encode_spread(*x, spread_point(i, c.start), out);
+                        } else {
+                            e.encode(*x, out);
+                        }
                     }
                 }
                 (ColumnCodec::Categorical(e), ColumnData::Categorical(v)) => {
@@ -578,6 +592,17 @@ fn check_options(o: &EncoderOptions) -> Result<()> {
         });
     }
     Ok(())
+}
+
+/// A point in `[0, 1)` fixed by a row and a matrix column (SplitMix64 of both): where a
+/// tied value of that cell sits in its run when [`EncoderOptions::dequantise`] is on, so
+/// that encoding a table is a function of the table.
+fn spread_point(row: usize, column: usize) -> f64 {
+    let mut z = ((row as u64) << 20 ^ column as u64).wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    (z >> 11) as f64 / (1u64 << 53) as f64
 }
 
 fn kind_mismatch(column: &str, kind: ColumnKind, data: &ColumnData) -> TabularError {

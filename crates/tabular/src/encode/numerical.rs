@@ -94,6 +94,13 @@ impl NumericalMap {
         }
     }
 
+    fn encode_spread(&self, x: f64, v: f64) -> f64 {
+        match self {
+            NumericalMap::Quantile(m) => m.encode_spread(x, v),
+            NumericalMap::Standard(m) => m.encode(x),
+        }
+    }
+
     fn decode(&self, z: f64) -> f64 {
         match self {
             NumericalMap::Quantile(m) => m.decode(z),
@@ -162,6 +169,15 @@ impl NumericalEncoder {
         out[0] = x.map_or(self.impute, |x| self.map.encode(x)) as f32;
         if self.indicator {
             out[1] = if x.is_none() { 1.0 } else { 0.0 };
+        }
+    }
+
+    /// [`Self::encode`] with a tied value spread over its run of the quantile map by `v` in
+    /// `[0, 1)` ([`QuantileMap::encode_spread`]).
+    pub fn encode_spread(&self, x: Option<f64>, v: f64, out: &mut [f32]) {
+        self.encode(x, out);
+        if let Some(x) = x {
+            out[0] = self.map.encode_spread(x, v) as f32;
         }
     }
 

@@ -31,6 +31,10 @@
 //! up to 2e6 with 1000 knots that is below half a unit (tested), so rounding to integers
 //! restores them.
 //!
+//! Spreading ties ([`QuantileMap::encode_spread`], the encoder's `dequantise` option): a tied
+//! value may instead encode to a point drawn inside its run `[z_lo, z_hi]`, so that the
+//! training scores have no point masses; decoding is the same map.
+//!
 //! Snapping: a score equal to a knot's `z_mid`, or to `z_mid` rounded to `f32`, decodes to
 //! that knot's value exactly, so every knot (every training value when `n <= n_quantiles`)
 //! survives the `f32` matrix bit for bit, whatever its magnitude. Only scores that the `f32`
@@ -187,6 +191,31 @@ impl QuantileMap {
         }
     }
 
+    /// [`QuantileMap::encode`], except that a tied value (a knot holding a run of
+    /// probability, `p_lo < p_hi`) is spread over its run instead of sitting at `z_mid`: it
+    /// encodes to `Phi^{-1}(u_lo + (0.05 + 0.9 v) (u_hi - u_lo))` for `v` in `[0, 1)`, inside
+    /// `[z_lo, z_hi]`, which decodes to the tie's value (checked after rounding to `f32`; the
+    /// score falls back to `z_mid` where the run is too narrow for that). Training scores
+    /// drawn this way follow the standard normal law with no point masses (uniform
+    /// dequantisation): the model no longer has to learn a spike at `z_mid` with empty
+    /// intervals on both sides, which a smooth denoiser fills, decoding too many rows to the
+    /// tied value.
+    pub fn encode_spread(&self, x: f64, v: f64) -> f64 {
+        let values = &self.knots.values;
+        let k = values.partition_point(|&q| q < x);
+        let tied = k < values.len() && values[k] == x && self.knots.p_lo[k] < self.knots.p_hi[k];
+        if !tied {
+            return self.encode(x);
+        }
+        let (u_lo, u_hi) = (clip(self.knots.p_lo[k]), clip(self.knots.p_hi[k]));
+        let z = normal_quantile(u_lo + (0.05 + 0.9 * v.clamp(0.0, 1.0)) * (u_hi - u_lo));
+        if self.decode(f64::from(z as f32)) == x {
+            z
+        } else {
+            self.z_mid[k]
+        }
+    }
+
     /// The clipped probabilities `(u_hi(k - 1), u_lo(k))` bounding the gap below knot `k`.
     fn gap(&self, k: usize) -> (f64, f64) {
         (clip(self.knots.p_hi[k - 1]), clip(self.knots.p_lo[k]))
@@ -294,6 +323,65 @@ mod tests {
         let z0 = t.encode(0.0);
         assert_eq!(t.decode(z0 - 0.3), 0.0);
         assert_eq!(t.decode(z0 + 0.1), 0.0);
+    }
+
+    /// The Kolmogorov distance of the scores `z` (sorted in place) to the standard normal.
+    fn ks_to_normal(z: &mut [f64]) -> f64 {
+        z.sort_by(f64::total_cmp);
+        let n = z.len() as f64;
+        z.iter()
+            .enumerate()
+            .map(|(i, &zi)| {
+                let f = normal_cdf(zi);
+                (f - i as f64 / n).abs().max((f - (i + 1) as f64 / n).abs())
+            })
+            .fold(0.0, f64::max)
+    }
+
+    /// Spread ties decode to their value and fill their run uniformly in probability: a
+    /// column of 30% zeros among continuous values encodes, with `v` uniform, to scores whose
+    /// law is the standard normal (Kolmogorov distance of a grid of `v`), with no point mass.
+    #[test]
+    fn spread_ties_decode_to_their_value_and_have_no_point_mass() {
+        let mut xs: Vec<f64> = vec![0.0; 3000];
+        xs.extend((1..=7000).map(|i| f64::from(i) * 0.5));
+        xs.sort_by(f64::total_cmp);
+        let m = QuantileMap::fit(&xs, 1000);
+        let mut z: Vec<f64> = xs
+            .iter()
+            .enumerate()
+            .map(|(i, &x)| {
+                // The zeros take a grid of v; other values have no run and ignore v.
+                let zi = m.encode_spread(x, (i as f64 + 0.5) / 3000.0);
+                let back = m.decode(f64::from(zi as f32));
+                // Ties exactly; values between knots within the f32 error.
+                assert!(
+                    back == x || (x != 0.0 && (back - x).abs() < 1e-3),
+                    "{x}: {back}"
+                );
+                zi
+            })
+            .collect();
+        assert_eq!(
+            m.encode_spread(2.5, 0.3),
+            m.encode(2.5),
+            "no run: unchanged"
+        );
+        let zeros = &z[..3000];
+        let distinct = zeros
+            .iter()
+            .map(|v| v.to_bits())
+            .collect::<std::collections::BTreeSet<_>>();
+        assert_eq!(distinct.len(), 3000, "every zero at its own score");
+        let ks = ks_to_normal(&mut z);
+        // The run keeps 5% margins at each end (0.1 x 30% = 3 points) and one knot
+        // spacing of the continuous part sits next to it.
+        assert!(ks < 0.035, "Kolmogorov distance {ks}");
+        let plain_ks = ks_to_normal(&mut xs.iter().map(|&x| m.encode(x)).collect::<Vec<_>>());
+        assert!(
+            plain_ks > 0.14,
+            "the tie at z_mid is a point mass: {plain_ks}"
+        );
     }
 
     #[test]
