@@ -128,9 +128,17 @@ pub struct FitArgs {
     /// Score network.
     #[arg(long, value_parser = net_kind, default_value = "mlp")]
     pub net: NetKind,
-    /// Upper bound on training steps (at least 1).
+    /// Upper bound on training steps (at least 1); the length rule decides below it.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_steps: Option<u64>,
+    /// Train exactly this many steps (at least 1).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..), conflicts_with_all = ["max_steps", "length"])]
+    pub steps: Option<u64>,
+    /// How long to train: `fixed` (the configuration's max_steps, 18,000 by default) or
+    /// `theory` (the theory's stopping time for this table, converted by a power law
+    /// referenced to Credit Default; at most 54,000 steps, or --max-steps).
+    #[arg(long, value_enum)]
+    pub length: Option<LengthChoice>,
     /// Upper bound on training time in seconds (positive).
     #[arg(long, value_parser = positive_seconds, allow_negative_numbers = true)]
     pub max_seconds: Option<f64>,
@@ -139,11 +147,37 @@ pub struct FitArgs {
     /// --max-seconds still apply on top of it.
     #[arg(long, conflicts_with = "net")]
     pub config: Option<PathBuf>,
+    /// The memorisation guard: every 3,000 steps, samples checked against the training and
+    /// the held-out rows (DCR); `stop` ends the fit on the last weights that passed when
+    /// samples sit closer to the training rows than the limit allows (the default), `warn`
+    /// only reports it, `off` skips the checks.
+    #[arg(long, value_enum)]
+    pub guard: Option<GuardChoice>,
     /// Print the fit configuration that would be used (JSON) and exit.
     #[arg(long)]
     pub print_config: bool,
     #[command(flatten)]
     pub common: Common,
+}
+
+/// What `--length` takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LengthChoice {
+    /// The configuration's max_steps.
+    Fixed,
+    /// The theory's stopping time for the table.
+    Theory,
+}
+
+/// What `--guard` takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GuardChoice {
+    /// Stop the fit on the last weights that passed.
+    Stop,
+    /// Report and train on.
+    Warn,
+    /// No checks.
+    Off,
 }
 
 #[derive(Debug, Args)]

@@ -568,3 +568,79 @@ fn sample_defaults_to_the_fit_seed_and_is_deterministic() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("rk4"), "{}", stderr(&o));
 }
+
+#[test]
+fn fit_reports_the_memorisation_guard_and_can_turn_it_off() {
+    let dir = tempfile::tempdir().unwrap();
+    // 1,200 rows: 60 held out, enough for the guard.
+    let data = write(dir.path(), "train.csv", table(1200).as_bytes());
+    let model = dir.path().join("model");
+    let out = fit(dir.path(), &data, &model, &["--json", "--guard", "warn"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let checks = summary["guard"]["checks"].as_array().expect("checks");
+    assert_eq!(checks.len(), 1, "the final check only: {checks:?}");
+    assert_eq!(checks[0]["step"], 5);
+    assert_eq!(summary["guard"]["config"]["action"], "warn");
+    assert_eq!(summary["guard"]["n_reference"], 60);
+    let share = checks[0]["share_pct"].as_f64().unwrap();
+    assert!((0.0..=100.0).contains(&share), "{share}");
+    // The model directory keeps it.
+    let meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(model.join("model.json")).unwrap()).unwrap();
+    assert_eq!(meta["guard"]["checks"][0]["step"], 5);
+    // Without --json, one line says what it measured.
+    let out = fit(dir.path(), &data, &model, &[]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        text.contains("memorisation guard: ") && text.contains("at step 5"),
+        "{text}"
+    );
+    let out = fit(dir.path(), &data, &model, &["--json", "--guard", "off"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(summary["guard"].is_null(), "{}", summary["guard"]);
+}
+
+#[test]
+fn the_theory_length_is_planned_printed_and_capped() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = write(dir.path(), "train.csv", table(300).as_bytes());
+    let model = dir.path().join("model");
+    let out = fit(
+        dir.path(),
+        &data,
+        &model,
+        &["--json", "--length", "theory", "--max-steps", "5"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let plan = &summary["length"];
+    assert_eq!(plan["steps"], 5, "{plan}");
+    assert_eq!(summary["steps"], 5);
+    assert!(plan["gd_time"].as_f64().unwrap() > 0.0, "{plan}");
+    assert_eq!(plan["gd_times"].as_array().unwrap().len(), 5);
+    assert!(
+        plan["why"]
+            .as_str()
+            .unwrap()
+            .contains("capped at train.max_steps = 5"),
+        "{plan}"
+    );
+    let out = fit(
+        dir.path(),
+        &data,
+        &model,
+        &["--length", "theory", "--max-steps", "5"],
+    );
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(text.contains("training length: 5 steps"), "{text}");
+    // --steps and --length together are refused.
+    let out = fit(
+        dir.path(),
+        &data,
+        &model,
+        &["--steps", "5", "--length", "theory"],
+    );
+    assert!(!out.status.success());
+}

@@ -9,6 +9,8 @@
 //! - [`model`]: the model directory (save, load and its checks);
 //! - [`config_file`]: fit configurations as JSON files (`--config`, `--print-config`);
 //! - [`evaluate`]: the benchmark protocol (DESIGN.md §3) for a table's schema;
+//! - [`guard`]: the memorisation guard, DCR checks of samples while the network trains;
+//! - [`length`]: the training length the table decides, by the theory's stopping rule;
 //! - [`device`]: opening a backend by kind and running backend-generic work on it;
 //! - [`data`]: the default tables of the main job;
 //! - [`main_job`]: the main job (`scorediff quickstart`), fit, sample and evaluate in memory;
@@ -51,6 +53,8 @@ pub mod data;
 pub mod device;
 mod error;
 pub mod evaluate;
+pub mod guard;
+pub mod length;
 pub mod main_job;
 pub mod model;
 pub mod pipeline;

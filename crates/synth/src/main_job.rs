@@ -21,6 +21,7 @@ use scorediff_train::{Progress, StopReason};
 
 use crate::data::{credit_default_dir, wine_quality};
 use crate::evaluate::{evaluate_synthetic, write_evaluation};
+use crate::guard::GuardReport;
 use crate::model::check_destination;
 use crate::pipeline::{FitConfig, Model, concat_tables, fit, sample_to_csv};
 use crate::{Error, Result};
@@ -118,6 +119,10 @@ pub struct FitOutcome {
     pub seconds: f64,
     /// Why training ended.
     pub stop_reason: StopReason,
+    /// What the memorisation guard measured (`None`: off).
+    pub guard: Option<GuardReport>,
+    /// What the length rule decided (`None`: a fixed length).
+    pub length: Option<crate::length::LengthPlan>,
 }
 
 /// What the main job wrote.
@@ -160,6 +165,8 @@ pub fn run_main_job<B: Backend>(
         steps: model.report.steps,
         seconds: model.report.elapsed_s,
         stop_reason: model.report.stop_reason,
+        guard: model.guard.clone(),
+        length: model.length.clone(),
     };
     progress.fitted(&outcome);
     let started = Instant::now();

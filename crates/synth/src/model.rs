@@ -2,7 +2,7 @@
 //!
 //! | file | what |
 //! | --- | --- |
-//! | `model.json` | [`ModelMeta`]: format version, the fit configuration (network, process, sampler), training summary |
+//! | `model.json` | [`ModelMeta`]: format version, the fit configuration (network, process, sampler), training summary, the memorisation guard's checks |
 //! | `schema.json` | the table's schema (column names, order, kinds, formats) |
 //! | `encoder.json` | the fitted encoder (quantiles, categories) |
 //! | `weights.safetensors` | the network's parameters, `f32`, shape `[rows, cols]`, by name |
@@ -19,6 +19,8 @@
 //! columns, the schema's modelled columns must be the encoder's, the network's input width
 //! the encoder's width, and every tensor must have its parameter's shape.
 
+use crate::guard::GuardReport;
+use crate::length::LengthPlan;
 use crate::pipeline::{FitConfig, Model};
 use crate::{Error, Result};
 use safetensors::SafeTensors;
@@ -50,6 +52,12 @@ pub struct ModelMeta {
     pub n_train_rows: usize,
     /// The training outcome.
     pub report: TrainReport,
+    /// What the memorisation guard measured (absent in models written before it existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guard: Option<GuardReport>,
+    /// What the length rule decided (absent for a fixed length and in older models).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub length: Option<LengthPlan>,
 }
 
 const META: &str = "model.json";
@@ -164,6 +172,8 @@ impl<B: Backend> Model<B> {
             net: ScoreNet::<B>::config(&self.net),
             n_train_rows: self.n_train_rows,
             report: self.report.clone(),
+            guard: self.guard.clone(),
+            length: self.length.clone(),
         };
         // Plain data with string keys: serialising cannot fail.
         let json = serde_json::to_string_pretty(&meta).unwrap_or_default();
@@ -209,6 +219,8 @@ impl<B: Backend> Model<B> {
             config: meta.config,
             n_train_rows: meta.n_train_rows,
             report: meta.report,
+            guard: meta.guard,
+            length: meta.length,
         })
     }
 }

@@ -6,6 +6,10 @@
 //! times uniform on `[T0, T]`, and training stopped by a rule rather than a per-data-set
 //! search.
 
+pub use crate::guard::GuardConfig;
+use crate::guard::{Guard, GuardAction, GuardCheck, GuardReport};
+use crate::length::plan_length;
+pub use crate::length::{LengthPlan, TheoryLength, TrainingLength};
 use crate::{Error, Result};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -16,7 +20,9 @@ use scorediff_process::{
     ProcessConfig, SampleProgress, SamplerConfig, SamplerKind, TimeGrid, TimeSampler,
     sample_with_progress,
 };
-use scorediff_tabular::{ColumnData, Encoder, EncoderOptions, Matrix, Schema, Table, split_rows};
+use scorediff_tabular::{
+    ColumnData, Encoder, EncoderOptions, Matrix, RowSplit, Schema, Table, split_rows,
+};
 use scorediff_train::{
     Dataset, Decay, EarlyStop, LossWeighting, LrSchedule, NetDenoiser, NoiseMode, OptimizerConfig,
     PreconditionConfig, Preconditioned, TrainConfig, TrainReport, Trainer,
@@ -46,6 +52,14 @@ pub struct FitConfig {
     pub max_seconds: Option<f64>,
     /// The reverse sampler used by `sample`.
     pub sampler: SamplerConfig,
+    /// The memorisation guard: DCR checks of samples during training (see [`crate::guard`]).
+    #[serde(default)]
+    pub guard: GuardConfig,
+    /// How many steps to train: `train.max_steps` exactly, or the theory's stopping time for
+    /// the table with `train.max_steps` as the cap (see [`crate::length`]). Absent in older
+    /// configurations: fixed.
+    #[serde(default)]
+    pub length: TrainingLength,
 }
 
 /// Lower end `T0` of the recipe's time range: training times and the sampler's last step.
@@ -118,6 +132,11 @@ impl Default for FitConfig {
                 t_end: Some(RECIPE_T),
                 ..SamplerConfig::default()
             },
+            guard: GuardConfig::default(),
+            // A fixed length: the theory's length (`TrainingLength::theory()`, crate::length)
+            // is faster on small tables but lost Shape and beta-recall against 18,000 steps on
+            // the 4,009-row panel table (docs/panel.md), so it is not yet the default.
+            length: TrainingLength::Fixed,
         }
     }
 }
@@ -147,6 +166,7 @@ impl FitConfig {
             // Full-batch steps cost O(N m d): width 1024 and 300 steps keep the fit within
             // the recipe's time budget on a 2-core CPU (docs/recipe.md).
             cfg.net = NetSpec::TwoLayer { width: 1024 };
+            cfg.length = TrainingLength::Fixed;
             cfg.train.max_steps = 300;
             cfg.train.eval_every = 25;
             cfg.train.log_every = 10;
@@ -190,6 +210,10 @@ impl FitConfig {
         self.sampler
             .grid_times(&self.train.process)
             .map_err(|e| Error::Usage(format!("fit configuration: sampler: {e}")))?;
+        self.guard.validate().or_else(bad)?;
+        if let TrainingLength::Theory(rule) = &self.length {
+            rule.validate().or_else(bad)?;
+        }
         Ok(())
     }
 
@@ -219,6 +243,10 @@ pub struct Model<B: Backend> {
     pub n_train_rows: usize,
     /// The training outcome.
     pub report: TrainReport,
+    /// What the memorisation guard measured (`None`: the guard was off).
+    pub guard: Option<GuardReport>,
+    /// What the length rule decided (`None`: a fixed length).
+    pub length: Option<LengthPlan>,
 }
 
 /// Fits a model to `table` (typed by `schema`). `progress` sees every training step and may
@@ -230,53 +258,206 @@ pub fn fit<B: Backend>(
     cfg: &FitConfig,
     progress: &mut dyn FnMut(&scorediff_train::Progress) -> ControlFlow<()>,
 ) -> Result<Model<B>> {
+    let user_cfg = cfg;
     let encoder = Encoder::fit(table, schema, &cfg.encoder)?;
     let x = encoder.encode(table)?;
     let layout = encoder.layout();
-    let (train, val) = split_validation(&x, &layout, cfg)?;
+    let split = validation_split(x.rows, cfg)?;
+    let make = |rows: &[usize]| dataset(&x, &layout, rows);
+    let (train, val) = match &split {
+        Some(s) => (make(&s.train)?, Some(make(&s.holdout)?)),
+        None => (make(&(0..x.rows).collect::<Vec<_>>())?, None),
+    };
+    let length = match &cfg.length {
+        TrainingLength::Fixed => None,
+        TrainingLength::Theory(rule) => Some(plan_length(
+            be,
+            &train,
+            &layout,
+            &cfg.train,
+            rule,
+            cfg.train.max_steps,
+        )?),
+    };
+    // The run's own settings: the planned length in place of the cap.
+    let mut run_cfg = cfg.clone();
+    if let Some(plan) = &length {
+        run_cfg.train.max_steps = plan.steps;
+    }
+    let cfg = &run_cfg;
     let net = cfg.net_config(&layout).build(be)?;
     let net = cfg.wrap(net, &layout);
     let mut trainer = Trainer::new(be.clone(), net, cfg.train.clone())?.with_early_stop(cfg.stop);
-    let started = Instant::now();
-    let budget = cfg.max_seconds;
-    let mut on_step = |p: &scorediff_train::Progress| {
-        if budget.is_some_and(|b| started.elapsed().as_secs_f64() > b) {
-            return ControlFlow::Break(());
+    let guard = cfg.guard.is_on().then(|| match &split {
+        Some(s) => Guard::new(
+            cfg.guard,
+            table,
+            schema,
+            &s.train,
+            &s.holdout,
+            cfg.train.seed,
+        ),
+        None => Err(GuardReport::skipped(
+            cfg.guard,
+            "no held-out rows (validation_fraction is 0)".into(),
+        )),
+    });
+    let (report, guard) = match guard {
+        Some(Ok(guard)) => {
+            let run = GuardedRun {
+                be,
+                encoder: &encoder,
+                cfg,
+                guard: &guard,
+            };
+            let (report, guard_report) = run.train(&mut trainer, &train, val.as_ref(), progress)?;
+            (report, Some(guard_report))
         }
-        progress(p)
+        Some(Err(skipped)) => {
+            let report = train_segment(&mut trainer, &train, val.as_ref(), cfg, None, progress)?.0;
+            (report, Some(skipped))
+        }
+        None => {
+            let report = train_segment(&mut trainer, &train, val.as_ref(), cfg, None, progress)?.0;
+            (report, None)
+        }
     };
-    let report = trainer.fit(&train, val.as_ref(), &mut on_step)?;
     Ok(Model {
         schema: schema.clone(),
         encoder,
         net: trainer.into_model(),
-        config: cfg.clone(),
+        config: user_cfg.clone(),
         n_train_rows: table.n_rows(),
         report,
+        guard,
+        length,
     })
 }
 
-/// Splits the encoded rows into training and validation datasets (seeded).
-fn split_validation(
-    x: &Matrix,
-    layout: &Layout,
-    cfg: &FitConfig,
-) -> Result<(Dataset, Option<Dataset>)> {
-    let make = |rows: &[usize]| -> Result<Dataset> {
-        let mut data = Vec::with_capacity(rows.len() * x.cols);
-        for &i in rows {
-            data.extend_from_slice(x.row(i));
+/// The training of a fit with its memorisation guard: segments of training between checks.
+struct GuardedRun<'a, B: Backend> {
+    be: &'a B,
+    encoder: &'a Encoder,
+    cfg: &'a FitConfig,
+    guard: &'a Guard,
+}
+
+impl<B: Backend> GuardedRun<'_, B> {
+    /// Trains to the end, checking every `guard.every` steps and once at the end; with
+    /// [`GuardAction::Stop`] a check over the limit ends the run on the last passing weights.
+    fn train(
+        &self,
+        trainer: &mut Trainer<B, Preconditioned<AnyNet<B>>>,
+        train: &Dataset,
+        val: Option<&Dataset>,
+        progress: &mut dyn FnMut(&scorediff_train::Progress) -> ControlFlow<()>,
+    ) -> Result<(TrainReport, GuardReport)> {
+        let max_steps = self.cfg.train.max_steps;
+        let mut checks = Vec::new();
+        let mut passed: Option<(u64, Vec<Option<B::Matrix>>)> = None;
+        let stop = self.cfg.guard.action == GuardAction::Stop;
+        let mut report = loop {
+            let next = self.guard.next_due(trainer.step());
+            let pause = (next < max_steps).then_some(next);
+            let (report, paused) = train_segment(trainer, train, val, self.cfg, pause, progress)?;
+            let step = trainer.step();
+            let check = self.check(trainer, step)?;
+            let exceeded = check.exceeded;
+            checks.push(check);
+            if exceeded && stop {
+                break report;
+            }
+            if !paused || !self.guard.due(step, max_steps) {
+                break report;
+            }
+            if stop && !exceeded {
+                passed = Some((step, trainer.eval_weights()?));
+            }
+        };
+        let mut kept_step = None;
+        if stop && checks.last().is_some_and(|c| c.exceeded) {
+            report.stop_reason = scorediff_train::StopReason::MemorisationGuard;
+            if let Some((step, weights)) = &passed {
+                trainer.keep_weights(weights)?;
+                kept_step = Some(*step);
+            }
         }
-        Ok(Dataset::new(data, rows.len(), x.cols)
-            .and_then(|d| d.with_blocks(layout.one_hot.clone()))?)
-    };
-    let n_val = (x.rows as f64 * cfg.validation_fraction).round() as usize;
-    if n_val == 0 {
-        let all: Vec<usize> = (0..x.rows).collect();
-        return Ok((make(&all)?, None));
+        let guard_report = GuardReport {
+            config: self.cfg.guard,
+            n_reference: self.guard.n_reference(),
+            checks,
+            kept_step,
+            skipped: None,
+        };
+        Ok((report, guard_report))
     }
-    let split = split_rows(x.rows, cfg.validation_fraction, cfg.train.seed)?;
-    Ok((make(&split.train)?, Some(make(&split.holdout)?)))
+
+    fn check(
+        &self,
+        trainer: &mut Trainer<B, Preconditioned<AnyNet<B>>>,
+        step: u64,
+    ) -> Result<GuardCheck> {
+        let process = self.cfg.train.process;
+        trainer.with_eval_weights(|net| {
+            self.guard
+                .check(self.be, net, self.encoder, process, &self.cfg.sampler, step)
+        })
+    }
+}
+
+/// Trains until `pause_at` (when given) or the end of the run: the step budget, an early
+/// stop, the time budget or the caller's `Break`. Returns the report and whether the run
+/// paused at `pause_at` (and may be continued by another call).
+fn train_segment<B: Backend>(
+    trainer: &mut Trainer<B, Preconditioned<AnyNet<B>>>,
+    train: &Dataset,
+    val: Option<&Dataset>,
+    cfg: &FitConfig,
+    pause_at: Option<u64>,
+    progress: &mut dyn FnMut(&scorediff_train::Progress) -> ControlFlow<()>,
+) -> Result<(TrainReport, bool)> {
+    let started = Instant::now();
+    // The time budget counts the whole fit: the time of earlier segments is in the trainer.
+    let spent = trainer.elapsed_s();
+    let budget = cfg.max_seconds;
+    let mut paused = false;
+    let mut on_step = |p: &scorediff_train::Progress| {
+        if budget.is_some_and(|b| spent + started.elapsed().as_secs_f64() > b) {
+            return ControlFlow::Break(());
+        }
+        let flow = progress(p);
+        if flow.is_continue() && pause_at == Some(p.step) {
+            paused = true;
+            return ControlFlow::Break(());
+        }
+        flow
+    };
+    let report = trainer.fit(train, val, &mut on_step)?;
+    Ok((report, paused))
+}
+
+/// The seeded split of `n_rows` encoded rows into training and validation rows (`None` when
+/// the validation share leaves no row).
+fn validation_split(n_rows: usize, cfg: &FitConfig) -> Result<Option<RowSplit>> {
+    let n_val = (n_rows as f64 * cfg.validation_fraction).round() as usize;
+    if n_val == 0 {
+        return Ok(None);
+    }
+    Ok(Some(split_rows(
+        n_rows,
+        cfg.validation_fraction,
+        cfg.train.seed,
+    )?))
+}
+
+/// The encoded rows `rows` of `x` as a dataset with its one-hot blocks.
+fn dataset(x: &Matrix, layout: &Layout, rows: &[usize]) -> Result<Dataset> {
+    let mut data = Vec::with_capacity(rows.len() * x.cols);
+    for &i in rows {
+        data.extend_from_slice(x.row(i));
+    }
+    Ok(Dataset::new(data, rows.len(), x.cols)
+        .and_then(|d| d.with_blocks(layout.one_hot.clone()))?)
 }
 
 /// Rows generated and decoded together by [`sample_chunks`]: memory is bounded by one chunk
@@ -315,31 +496,49 @@ pub fn sample_chunks<B: Backend>(
     progress: &mut dyn FnMut(usize, usize),
     sink: &mut dyn FnMut(Table) -> Result<()>,
 ) -> Result<()> {
-    let process = model.config.train.process;
-    let d = model.encoder.width();
-    let score = NetDenoiser::new(&model.net).score_model(process);
     let mut rng = ChaCha8Rng::seed_from_u64(sampler.seed);
     let mut done = 0;
     while done < n_rows {
         let rows = SAMPLE_CHUNK_ROWS.min(n_rows - done);
-        let mut on_step = |p: SampleProgress| progress(done + p.rows_done, n_rows);
-        let x = sample_with_progress(
+        let mut on_rows = |d: usize, _: usize| progress(done + d, n_rows);
+        let table = sample_table(
             be,
-            &process,
-            &score,
+            &model.net,
+            &model.encoder,
+            model.config.train.process,
             rows,
-            d,
             sampler,
             &mut rng,
-            &mut on_step,
+            &mut on_rows,
         )?;
-        let m = Matrix::new(rows, d, be.to_host(&x)?)?;
-        drop(x);
-        // Categorical blocks hold the denoiser's class probabilities: draw from them.
-        sink(model.encoder.decode_sampled(&m, &mut rng)?)?;
+        sink(table)?;
         done += rows;
     }
     Ok(())
+}
+
+/// Generates `rows` rows from the denoiser `net` in one sampler run and decodes them with
+/// `encoder` (the categories drawn from the denoiser's class probabilities with `rng`, which
+/// also draws the starting noise). `progress(done, rows)` reports rows.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn sample_table<B: Backend>(
+    be: &B,
+    net: &Preconditioned<AnyNet<B>>,
+    encoder: &Encoder,
+    process: ProcessConfig,
+    rows: usize,
+    sampler: &SamplerConfig,
+    rng: &mut ChaCha8Rng,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Table> {
+    let d = encoder.width();
+    let score = NetDenoiser::new(net).score_model(process);
+    let mut on_step = |p: SampleProgress| progress(p.rows_done, rows);
+    let x = sample_with_progress(be, &process, &score, rows, d, sampler, rng, &mut on_step)?;
+    let m = Matrix::new(rows, d, be.to_host(&x)?)?;
+    drop(x);
+    // Categorical blocks hold the denoiser's class probabilities: draw from them.
+    Ok(encoder.decode_sampled(&m, rng)?)
 }
 
 /// Generates `n_rows` rows with fresh ids ([`Schema::with_ids`], seeded by the sampler's

@@ -75,6 +75,10 @@ pub enum StopReason {
     Theory,
     /// The progress callback asked to stop.
     Callback,
+    /// A privacy check during training found the samples too close to the training rows;
+    /// the weights of the last check that passed were kept (`scorediff_synth`'s memorisation
+    /// guard).
+    MemorisationGuard,
 }
 
 /// Tracks the best validation loss for [`EarlyStop::Validation`].

@@ -178,6 +178,11 @@ impl<B: Backend, N: ScoreNet<B>> Trainer<B, N> {
         self.state.step
     }
 
+    /// Seconds spent training so far (over resumptions and earlier calls of `fit`).
+    pub fn elapsed_s(&self) -> f64 {
+        self.state.elapsed_s
+    }
+
     /// The loss curve so far.
     pub fn curve(&self) -> &[LogEntry] {
         &self.state.curve
@@ -190,6 +195,48 @@ impl<B: Backend, N: ScoreNet<B>> Trainer<B, N> {
             swap_weights(self.net.params_mut(), ema);
         }
         self.net
+    }
+
+    /// Runs `f` on the network carrying the evaluation weights (the EMA when enabled, as
+    /// [`Trainer::into_model`] would return them) and puts the live weights back.
+    pub fn with_eval_weights<R>(&mut self, f: impl FnOnce(&N) -> R) -> R {
+        if let Some(ema) = self.ema.as_mut() {
+            swap_weights(self.net.params_mut(), ema);
+        }
+        let out = f(&self.net);
+        if let Some(ema) = self.ema.as_mut() {
+            swap_weights(self.net.params_mut(), ema);
+        }
+        out
+    }
+
+    /// A copy of the evaluation weights (the EMA when enabled, the live weights otherwise),
+    /// one entry per parameter (`None` for frozen ones), for [`Trainer::keep_weights`].
+    pub fn eval_weights(&mut self) -> Result<Vec<Option<B::Matrix>>> {
+        let be = self.be.clone();
+        self.with_eval_weights(|net| trainable_copies(&be, net.params()))
+    }
+
+    /// Makes `weights` (from [`Trainer::eval_weights`]) both the live and the averaged
+    /// weights: the model the run returns, e.g. an earlier state that passed a check.
+    pub fn keep_weights(&mut self, weights: &[Option<B::Matrix>]) -> Result<()> {
+        let params = self.net.params_mut();
+        if weights.len() != params.len() {
+            return Err(TrainError::InvalidConfig(format!(
+                "keep_weights: {} tensors for a network of {}",
+                weights.len(),
+                params.len()
+            )));
+        }
+        for (p, w) in params.iter_mut().zip(weights) {
+            if let Some(w) = w {
+                p.value = self.be.copy(w)?;
+            }
+        }
+        if self.ema.is_some() {
+            self.ema = Some(trainable_copies(&self.be, self.net.params())?);
+        }
+        Ok(())
     }
 
     /// Trains on `data` until `max_steps`, an early stop, or the callback's `Break`.
@@ -497,18 +544,12 @@ impl<B: Backend, N: ScoreNet<B>> Trainer<B, N> {
     /// After validation early stopping, the best evaluation weights become both the live
     /// weights and the EMA.
     fn restore_best(&mut self) -> Result<()> {
-        let Some(best) = self.best.as_ref() else {
+        let Some(best) = self.best.take() else {
             return Ok(());
         };
-        for (p, b) in self.net.params_mut().iter_mut().zip(best) {
-            if let Some(b) = b {
-                p.value = self.be.copy(b)?;
-            }
-        }
-        if self.ema.is_some() {
-            self.ema = Some(trainable_copies(&self.be, self.net.params())?);
-        }
-        Ok(())
+        let kept = self.keep_weights(&best);
+        self.best = Some(best);
+        kept
     }
 
     fn push_log(

@@ -325,7 +325,7 @@ fn joined(values: &[Option<f64>]) -> String {
     cells.join(" | ")
 }
 
-fn fmt(v: Option<f64>) -> String {
+pub(super) fn fmt(v: Option<f64>) -> String {
     match v {
         Some(x) if x.abs() < 10.0 => format!("{x:.3}"),
         Some(x) => format!("{x:.1}"),

@@ -4,6 +4,7 @@
 
 mod common;
 mod credit;
+mod panel;
 mod plot;
 mod theory;
 
@@ -12,8 +13,9 @@ pub fn run(name: &str, args: &[String]) -> Result<(), String> {
     match name {
         "theory" => run_theory(args),
         "credit" => credit::run_credit(args),
+        "panel" => panel::run_panel(args),
         other => Err(format!(
-            "unknown experiment `{other}`: expected `theory` or `credit`"
+            "unknown experiment `{other}`: expected `theory`, `credit` or `panel`"
         )),
     }
 }

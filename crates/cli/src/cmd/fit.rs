@@ -2,13 +2,15 @@
 
 use super::dispatch;
 use super::{infer_options, print_json, read_options, user_schema};
-use crate::args::FitArgs;
+use crate::args::{FitArgs, GuardChoice, LengthChoice};
 use crate::progress::Bar;
 use scorediff_synth::backend::Backend;
 use scorediff_synth::config_file::parse_fit_config;
 use scorediff_synth::device::OnBackend;
+use scorediff_synth::guard::{GuardAction, GuardConfig, GuardReport};
+use scorediff_synth::length::RECIPE_MAX_STEPS;
 use scorediff_synth::model::check_destination;
-use scorediff_synth::pipeline::{FitConfig, Model, fit};
+use scorediff_synth::pipeline::{FitConfig, LengthPlan, Model, TrainingLength, fit};
 use scorediff_synth::tabular::{Schema, Table, load_table};
 use scorediff_synth::{Error, Result, net::ScoreNet};
 use serde::Serialize;
@@ -21,11 +23,38 @@ pub fn run(a: FitArgs) -> Result<()> {
         None => FitConfig::for_net(a.net),
     };
     let mut cfg = base.with_seed(a.common.seed());
+    match a.length {
+        Some(LengthChoice::Theory) => {
+            if !matches!(cfg.length, TrainingLength::Theory(_)) {
+                cfg.length = TrainingLength::theory();
+            }
+            cfg.train.max_steps = RECIPE_MAX_STEPS;
+        }
+        Some(LengthChoice::Fixed) => cfg.length = TrainingLength::Fixed,
+        None => {}
+    }
     if let Some(steps) = a.max_steps {
         cfg.train.max_steps = steps;
     }
+    if let Some(steps) = a.steps {
+        cfg.train.max_steps = steps;
+        cfg.length = TrainingLength::Fixed;
+    }
     if a.max_seconds.is_some() {
         cfg.max_seconds = a.max_seconds;
+    }
+    match a.guard {
+        Some(choice @ (GuardChoice::Stop | GuardChoice::Warn)) => {
+            if !cfg.guard.is_on() {
+                cfg.guard.every = GuardConfig::default().every;
+            }
+            cfg.guard.action = match choice {
+                GuardChoice::Warn => GuardAction::Warn,
+                _ => GuardAction::Stop,
+            };
+        }
+        Some(GuardChoice::Off) => cfg.guard = GuardConfig::off(),
+        None => {}
     }
     cfg.validate()?;
     if a.print_config {
@@ -67,6 +96,12 @@ pub fn run(a: FitArgs) -> Result<()> {
                 "discrete columns (decoded to their values held by 10 rows or more): {}",
                 summary.discrete.join(", ")
             );
+        }
+        if let Some(plan) = &summary.length {
+            println!("{}", describe_length(plan));
+        }
+        if let Some(guard) = &summary.guard {
+            println!("{}", guard.describe());
         }
         println!(
             "fitted {} rows x {} columns ({} encoded) with {} ({} parameters) on {}: {} steps in {:.1} s, stopped by {}; model in {}",
@@ -115,6 +150,21 @@ pub struct FitSummary {
     /// The discrete numerical columns, with the size of their support (empty unless the
     /// configuration's `encoder.snap_discrete` is on).
     pub discrete: Vec<String>,
+    /// The memorisation guard's checks (`null` when it was off).
+    pub guard: Option<GuardReport>,
+    /// What the length rule decided (`null` for a fixed length).
+    pub length: Option<LengthPlan>,
+}
+
+/// One line on the length rule's decision.
+pub(super) fn describe_length(plan: &LengthPlan) -> String {
+    let tau = plan
+        .gd_time
+        .map_or("none within its horizon".to_string(), |t| format!("{t:.3}"));
+    format!(
+        "training length: {} steps, {} (the theory's stopping time tau* = {tau} on {} of {} rows, sigma {:.3}; {:.1} s)",
+        plan.steps, plan.why, plan.records, plan.total_records, plan.sigma, plan.seconds
+    )
 }
 
 /// Fits on a backend and saves the model.
@@ -162,6 +212,8 @@ impl OnBackend for FitJob {
                 .map(|r| format!("{} ({:.1}% of rows)", r.describe(), 100.0 * r.real_rate))
                 .collect(),
             discrete: discrete_columns(&model.encoder),
+            guard: model.guard.clone(),
+            length: model.length.clone(),
         })
     }
 }
@@ -188,5 +240,6 @@ pub(super) fn stop_reason(r: scorediff_synth::train::StopReason) -> &'static str
         StopReason::ValidationPlateau => "the validation loss (best weights kept)",
         StopReason::Theory => "the theory's stopping rule",
         StopReason::Callback => "the time budget",
+        StopReason::MemorisationGuard => "the memorisation guard",
     }
 }

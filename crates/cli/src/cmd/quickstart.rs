@@ -131,6 +131,12 @@ impl MainJobProgress for Bars {
                 fit.steps,
                 super::fit::stop_reason(fit.stop_reason)
             );
+            if let Some(plan) = &fit.length {
+                eprintln!("{}", super::fit::describe_length(plan));
+            }
+            if let Some(guard) = &fit.guard {
+                eprintln!("{}", guard.describe());
+            }
         }
     }
 

@@ -1,0 +1,537 @@
+//! `cargo xtask reproduce panel [--data DIR] [--only a,b] [--steps default,theory,4500,...]
+//! [--seed N] [--out DIR]`: the default recipe on the panel of real tables beside Credit
+//! Default (docs/panel.md).
+//!
+//! The tables come from the data packages Debian ships for R, written as CSV by
+//! `xtask/scripts/panel_data.sh` (nothing is committed); `manifest.json` in the data
+//! directory names each table's target. For each table and each training length asked
+//! (`default`: what `FitConfig::default()` decides; `theory`: the theory's length for the
+//! table, `--length theory`; a number: that many steps, the sweep of the training-length
+//! figures), the command fits on `train.csv`, samples as many rows,
+//! evaluates them with every metric of the protocol (DESIGN.md §3; MLE where the target is
+//! binary) against `train.csv` and `test.csv`, and reports the fit's wall and CPU seconds
+//! and how it stopped. It writes `results.md` and `results.json` to the output directory.
+
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+use scorediff_synth::eval::c2st::{Detector, c2st};
+use scorediff_synth::eval::{EvalConfig, NoProgress, Report, evaluate};
+use scorediff_synth::evaluate::protocol;
+use scorediff_synth::faer::FaerBackend;
+use scorediff_synth::guard::GuardAction;
+use scorediff_synth::length::RECIPE_MAX_STEPS;
+use scorediff_synth::pipeline::{FitConfig, LengthPlan, TrainingLength, fit, sample};
+use scorediff_synth::tabular::{
+    InferOptions, ReadOptions, Schema, Table, TargetChoice, load_table, load_typed,
+};
+use serde::{Deserialize, Serialize};
+use std::fmt::Write as _;
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use super::credit::{fmt, peak_memory_mib};
+
+const USAGE: &str = "usage: reproduce panel [--data DIR] [--only a,b] [--steps default,theory,4500,...] [--seed N] [--out DIR]";
+
+/// A training length of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Length {
+    /// The default recipe's length.
+    Default,
+    /// The theory's length for the table (`--length theory`).
+    Theory,
+    /// A fixed number of steps.
+    Steps(u64),
+}
+
+/// Settings of `reproduce panel`, parsed from the command line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PanelArgs {
+    /// The directory `panel_data.sh` wrote.
+    pub data: PathBuf,
+    /// Tables to run (all when empty).
+    pub only: Vec<String>,
+    /// Training lengths, each a run per table.
+    pub lengths: Vec<Length>,
+    /// Seed of every fit, sampler and evaluation.
+    pub seed: u64,
+    /// Output directory.
+    pub out: PathBuf,
+}
+
+impl PanelArgs {
+    /// Parses the arguments after `reproduce panel`.
+    pub fn parse(args: &[String]) -> Result<Self, String> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut out = Self {
+            data: root.join("target/panel"),
+            only: Vec::new(),
+            lengths: vec![Length::Default],
+            seed: 0,
+            out: root.join("docs/results/panel"),
+        };
+        let mut it = args.iter();
+        while let Some(a) = it.next() {
+            let mut value = || it.next().ok_or(format!("{a} needs a value; {USAGE}"));
+            match a.as_str() {
+                "--data" => out.data = PathBuf::from(value()?),
+                "--out" => out.out = PathBuf::from(value()?),
+                "--only" => out.only = value()?.split(',').map(|s| s.trim().to_string()).collect(),
+                "--seed" => {
+                    let v = value()?;
+                    out.seed = v
+                        .parse()
+                        .map_err(|_| format!("--seed {v:?}: expected a whole number"))?;
+                }
+                "--steps" => {
+                    out.lengths = value()?
+                        .split(',')
+                        .map(|s| match s.trim() {
+                            "default" => Ok(Length::Default),
+                            "theory" => Ok(Length::Theory),
+                            n => n
+                                .parse::<u64>()
+                                .ok()
+                                .filter(|&n| n >= 1)
+                                .map(Length::Steps)
+                                .ok_or(format!(
+                                    "--steps: {n:?} is neither `default` nor a whole number >= 1"
+                                )),
+                        })
+                        .collect::<Result<_, _>>()?;
+                }
+                other => return Err(format!("unknown argument {other:?}; {USAGE}")),
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// One entry of `manifest.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PanelTable {
+    /// Short name (the directory).
+    pub name: String,
+    /// Source package and its version.
+    pub package: String,
+    pub version: String,
+    /// The package's name of the data set.
+    pub data_set: String,
+    /// Rows of the whole table and of its training split.
+    pub rows: usize,
+    pub train_rows: usize,
+    /// Columns, of which categorical.
+    pub columns: usize,
+    pub categorical_columns: usize,
+    /// Missing cells.
+    pub missing_cells: usize,
+    /// The target column (the MLE test's, when binary).
+    pub target: String,
+    /// What the table exercises.
+    pub about: String,
+}
+
+/// One fit + sample + evaluation of a panel table.
+#[derive(Debug, Clone, Serialize)]
+pub struct PanelRun {
+    pub table: String,
+    pub length: Length,
+    pub steps: u64,
+    /// The length rule's decision (the default length only).
+    pub plan: Option<LengthPlan>,
+    pub stop_reason: String,
+    /// The memorisation guard's share on the final weights, percent.
+    pub guard_share: Option<f64>,
+    /// The boosted-tree C2ST of the synthetic rows against the held-out test rows (as many
+    /// synthetic rows as test rows): the quality figure of the length sweep, which a model
+    /// that copies its training rows does not improve.
+    pub c2st_trees_test: Option<f64>,
+    pub fit_s: f64,
+    /// User + system CPU seconds of the fit (this process).
+    pub fit_cpu_s: Option<f64>,
+    pub sample_s: f64,
+    pub peak_mib: Option<f64>,
+    pub report: Report,
+}
+
+/// Reads `manifest.json` of `dir`, with a message that says how to make it.
+pub fn read_manifest(dir: &Path) -> Result<Vec<PanelTable>, String> {
+    let path = dir.join("manifest.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        format!(
+            "{}: {e}; write the panel with `bash xtask/scripts/panel_data.sh {}`",
+            path.display(),
+            dir.display()
+        )
+    })?;
+    serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Entry point of `cargo xtask reproduce panel`.
+pub fn run_panel(args: &[String]) -> Result<(), String> {
+    let args = PanelArgs::parse(args)?;
+    let tables = read_manifest(&args.data)?;
+    for name in &args.only {
+        if !tables.iter().any(|t| &t.name == name) {
+            let names: Vec<&str> = tables.iter().map(|t| t.name.as_str()).collect();
+            return Err(format!(
+                "--only: no table {name:?} in the panel ({})",
+                names.join(", ")
+            ));
+        }
+    }
+    let chosen: Vec<&PanelTable> = tables
+        .iter()
+        .filter(|t| args.only.is_empty() || args.only.contains(&t.name))
+        .collect();
+    let mut runs = Vec::new();
+    let mut failures = Vec::new();
+    for t in &chosen {
+        let dir = args.data.join(&t.name);
+        let (train, schema) = load_with_target(&dir.join("train.csv"), &t.target)?;
+        let test = load_typed(dir.join("test.csv"), &ReadOptions::default(), &schema)
+            .map_err(|e| format!("{}/test.csv: {e}", dir.display()))?;
+        for &length in &args.lengths {
+            eprintln!(
+                "panel: {} ({} rows), length {length:?} ...",
+                t.name,
+                train.n_rows()
+            );
+            match one_run(t, &train, &test, &schema, length, args.seed) {
+                Ok(run) => {
+                    eprintln!("{}", run_line(&run));
+                    runs.push(run);
+                }
+                Err(e) => {
+                    eprintln!("panel: {} {length:?} failed: {e}", t.name);
+                    failures.push(format!("{} {length:?}: {e}", t.name));
+                }
+            }
+        }
+    }
+    let mut md = markdown(&chosen, &runs, args.seed);
+    for f in &failures {
+        let _ = writeln!(md, "\nFailed run: {f}");
+    }
+    println!("{md}");
+    std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
+    let suffix = if args.only.is_empty() {
+        String::new()
+    } else {
+        format!("-{}", args.only.join("-"))
+    };
+    write(&args.out.join(format!("results{suffix}.md")), &md)?;
+    let js = serde_json::to_string_pretty(&serde_json::json!({
+        "seed": args.seed,
+        "tables": chosen,
+        "runs": runs,
+    }))
+    .map_err(|e| e.to_string())?;
+    write(&args.out.join(format!("results{suffix}.json")), &js)?;
+    eprintln!("wrote {}/results{suffix}.{{md,json}}", args.out.display());
+    if runs.is_empty() {
+        return Err("every run failed".into());
+    }
+    Ok(())
+}
+
+fn write(path: &Path, text: &str) -> Result<(), String> {
+    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// The table with its schema inferred and `target` as the target column.
+fn load_with_target(path: &Path, target: &str) -> Result<(Table, Schema), String> {
+    let infer = InferOptions {
+        target: TargetChoice::Named(target.to_string()),
+        ..InferOptions::default()
+    };
+    load_table(path, &ReadOptions::default(), None, &infer)
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// User + system CPU seconds of this process (`/proc/self/stat`, in the kernel's fixed
+/// `USER_HZ` = 100 ticks); `None` off Linux.
+pub fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name may hold spaces; the fields after its closing parenthesis are fixed.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0)
+}
+
+fn one_run(
+    t: &PanelTable,
+    train: &Table,
+    test: &Table,
+    schema: &Schema,
+    length: Length,
+    seed: u64,
+) -> Result<PanelRun, String> {
+    let be = FaerBackend::default();
+    let mut cfg = FitConfig::default().with_seed(seed);
+    if length == Length::Theory {
+        cfg.length = TrainingLength::theory();
+        cfg.train.max_steps = RECIPE_MAX_STEPS;
+    }
+    if let Length::Steps(n) = length {
+        // A point of the sweep trains its full length: the guard measures, never stops it.
+        cfg.train.max_steps = n;
+        cfg.length = TrainingLength::Fixed;
+        cfg.guard.action = GuardAction::Warn;
+    }
+    let (started, cpu0) = (Instant::now(), cpu_seconds());
+    let model = fit(&be, train, schema, &cfg, &mut |_| ControlFlow::Continue(()))
+        .map_err(|e| e.to_string())?;
+    let fit_s = started.elapsed().as_secs_f64();
+    let fit_cpu_s = cpu_seconds().zip(cpu0).map(|(b, a)| b - a);
+    let started = Instant::now();
+    let syn = sample(&be, &model, train.n_rows(), &cfg.sampler, &mut |_, _| {})
+        .map_err(|e| e.to_string())?;
+    let sample_s = started.elapsed().as_secs_f64();
+    let peak_mib = peak_memory_mib();
+    let ec = protocol(schema, seed).map_err(|e| e.to_string())?;
+    let report = evaluate(train, Some(test), &syn, Some(test), &ec, &NoProgress)
+        .map_err(|e| e.to_string())?;
+    let c2st_trees_test = held_out_c2st(test, &syn, &ec, seed)?;
+    Ok(PanelRun {
+        table: t.name.clone(),
+        length,
+        steps: model.report.steps,
+        plan: model.length.clone(),
+        stop_reason: format!("{:?}", model.report.stop_reason),
+        guard_share: model
+            .guard
+            .as_ref()
+            .and_then(|g| g.model_check())
+            .map(|c| c.share_pct),
+        c2st_trees_test,
+        fit_s,
+        fit_cpu_s,
+        sample_s,
+        peak_mib,
+        report,
+    })
+}
+
+/// The boosted-tree C2ST (the protocol's detector and folds) of `syn` against the test rows,
+/// with a seeded subsample of as many synthetic rows as test rows.
+fn held_out_c2st(
+    test: &Table,
+    syn: &Table,
+    ec: &EvalConfig,
+    seed: u64,
+) -> Result<Option<f64>, String> {
+    let n = test.n_rows().min(syn.n_rows());
+    if n < 2 * ec.c2st_folds {
+        return Ok(None);
+    }
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x7465_7374);
+    let mut rows: Vec<usize> = (0..syn.n_rows()).collect();
+    rows.shuffle(&mut rng);
+    rows.truncate(n);
+    let syn = syn.select_rows(&rows);
+    // The synthetic table has the modelled columns only: compare those.
+    let names: Vec<&str> = syn.columns.iter().map(|c| c.name.as_str()).collect();
+    let test = Table {
+        columns: test
+            .columns
+            .iter()
+            .filter(|c| names.contains(&c.name.as_str()))
+            .cloned()
+            .collect(),
+    };
+    let detector = Detector::BoostedTrees {
+        params: ec.c2st_trees_params.clone(),
+    };
+    let r = c2st(&test, &syn, ec.c2st_folds, &detector, seed, &NoProgress)
+        .map_err(|e| e.to_string())?;
+    Ok(Some(r.score))
+}
+
+const HEADERS: [&str; 16] = [
+    "length",
+    "steps",
+    "stopped by",
+    "Shape err",
+    "Trend err",
+    "Trend, real bins",
+    "alpha",
+    "beta",
+    "C2ST (logistic)",
+    "C2ST (trees)",
+    "C2ST (trees) vs test",
+    "MLE AUC",
+    "DCR %",
+    "guard %",
+    "fit s (CPU s)",
+    "sample s",
+];
+
+fn cells(run: &PanelRun) -> Vec<String> {
+    let r = &run.report;
+    let length = match run.length {
+        Length::Default => "default".to_string(),
+        Length::Theory => "theory".to_string(),
+        Length::Steps(n) => n.to_string(),
+    };
+    let cpu = run
+        .fit_cpu_s
+        .map_or(String::new(), |c| format!(" ({c:.0})"));
+    vec![
+        length,
+        run.steps.to_string(),
+        run.stop_reason.clone(),
+        fmt(r.shape.as_ref().map(|x| x.error)),
+        fmt(r.trend.as_ref().map(|x| x.error)),
+        fmt(r.trend.as_ref().map(|x| x.error_real_bins)),
+        fmt(r.alpha_beta.as_ref().map(|x| x.alpha_precision)),
+        fmt(r.alpha_beta.as_ref().map(|x| x.beta_recall)),
+        fmt(r.c2st.as_ref().map(|x| x.score)),
+        fmt(r.c2st_trees.as_ref().map(|x| x.score)),
+        fmt(run.c2st_trees_test),
+        fmt(r.mle.as_ref().map(|x| x.synthetic.test_auc)),
+        fmt(r.dcr.as_ref().map(|x| x.share_closer_to_train)),
+        fmt(run.guard_share),
+        format!("{:.0}{cpu}", run.fit_s),
+        format!("{:.0}", run.sample_s),
+    ]
+}
+
+fn run_line(run: &PanelRun) -> String {
+    let c = cells(run);
+    let pairs: Vec<String> = HEADERS
+        .iter()
+        .zip(&c)
+        .map(|(h, v)| format!("{h} {v}"))
+        .collect();
+    format!("{}: {}", run.table, pairs.join(", "))
+}
+
+fn markdown(tables: &[&PanelTable], runs: &[PanelRun], seed: u64) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "# The panel: the default recipe on real tables beside Credit Default\n\n\
+         `cargo xtask reproduce panel` (seed {seed}; tables written by \
+         `xtask/scripts/panel_data.sh` from Debian's R data packages; 90/10 split, seed 1234). \
+         Metrics of DESIGN.md §3 against each table's `train.csv` and `test.csv`, as many \
+         synthetic rows as training rows; MLE only for a binary target. Fit seconds are wall \
+         time, CPU seconds user + system of the fit.\n"
+    );
+    for t in tables {
+        let _ = writeln!(
+            s,
+            "## {} ({}::{} {}): {} training rows, {} columns ({} categorical), {} missing cells, target `{}`\n\n{}.\n",
+            t.name,
+            t.package,
+            t.data_set,
+            t.version,
+            t.train_rows,
+            t.columns,
+            t.categorical_columns,
+            t.missing_cells,
+            t.target,
+            t.about
+        );
+        let mine: Vec<&PanelRun> = runs.iter().filter(|r| r.table == t.name).collect();
+        if let Some(plan) = mine.iter().find_map(|r| r.plan.as_ref()) {
+            let tau = plan.gd_time.map_or("none".into(), |x| format!("{x:.1}"));
+            let _ = writeln!(
+                s,
+                "The length rule: tau* = {tau} (median of {} draws on {} of {} rows, sigma {:.3}): {} steps, {}.\n",
+                plan.gd_times.len(),
+                plan.records,
+                plan.total_records,
+                plan.sigma,
+                plan.steps,
+                plan.why
+            );
+        }
+        if let Some(real) = mine
+            .iter()
+            .find_map(|r| r.report.mle.as_ref().and_then(|m| m.real.as_ref()))
+        {
+            let _ = writeln!(
+                s,
+                "MLE AUC of the real training rows: {:.3}.\n",
+                real.test_auc
+            );
+        }
+        let _ = writeln!(s, "| {} |", HEADERS.join(" | "));
+        let _ = writeln!(s, "|{}", " --- |".repeat(HEADERS.len()));
+        for r in mine {
+            let _ = writeln!(s, "| {} |", cells(r).join(" | "));
+        }
+        let _ = writeln!(s);
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn parses_lengths_tables_and_refuses_nonsense() {
+        let a = PanelArgs::parse(&s(&[
+            "--steps",
+            "default,theory,2000",
+            "--only",
+            "penguins,cells",
+            "--seed",
+            "3",
+        ]))
+        .unwrap();
+        assert_eq!(
+            a.lengths,
+            vec![Length::Default, Length::Theory, Length::Steps(2000)]
+        );
+        assert_eq!(a.only, s(&["penguins", "cells"]));
+        assert_eq!(a.seed, 3);
+        assert_eq!(
+            PanelArgs::parse(&[]).unwrap().lengths,
+            vec![Length::Default]
+        );
+        for bad in [
+            &["--steps", "0"][..],
+            &["--steps", "ten"],
+            &["--seed"],
+            &["--fast"],
+        ] {
+            assert!(PanelArgs::parse(&s(bad)).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn cpu_seconds_grow_with_work() {
+        let Some(a) = cpu_seconds() else { return };
+        // Busy work until the counter moves (ticks are 10 ms) or 20 s of wall time pass.
+        let mut x = 0u64;
+        let started = Instant::now();
+        let mut b = a;
+        while b - a < 0.05 && started.elapsed().as_secs_f64() < 20.0 {
+            for _ in 0..1_000_000 {
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+            }
+            b = cpu_seconds().expect("still Linux");
+        }
+        std::hint::black_box(x);
+        assert!(b - a >= 0.05, "{a} -> {b}");
+    }
+
+    #[test]
+    fn a_missing_manifest_says_how_to_make_it() {
+        let dir = std::env::temp_dir().join("scorediff-no-panel-here");
+        let e = read_manifest(&dir).unwrap_err();
+        assert!(e.contains("panel_data.sh"), "{e}");
+    }
+}
