@@ -262,12 +262,6 @@ impl Guard {
         })
     }
 
-    /// Whether a check is due after `step` (not at `max_steps`: the final check runs on the
-    /// finished model).
-    pub fn due(&self, step: u64, max_steps: u64) -> bool {
-        step > 0 && step < max_steps && step.is_multiple_of(self.config.every)
-    }
-
     /// The next step a check is due after `step`.
     pub fn next_due(&self, step: u64) -> u64 {
         (step / self.config.every + 1) * self.config.every

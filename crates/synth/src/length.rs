@@ -174,6 +174,19 @@ pub struct LengthPlan {
     pub seconds: f64,
 }
 
+impl LengthPlan {
+    /// One line for `fit`'s output.
+    pub fn describe(&self) -> String {
+        let tau = self
+            .gd_time
+            .map_or("none within its horizon".to_string(), |t| format!("{t:.3}"));
+        format!(
+            "training length: {} steps, {} (the theory's stopping time tau* = {tau} on {} of {} rows, sigma {:.3}; {:.1} s)",
+            self.steps, self.why, self.records, self.total_records, self.sigma, self.seconds
+        )
+    }
+}
+
 /// The GD step the rule is evaluated with: `tau* = eta k*` does not depend on it, and a
 /// small step resolves `tau*` finely within the rule's horizon of `10^7` steps.
 const PLAN_ETA: f64 = 0.01;

@@ -313,13 +313,10 @@ pub fn fit<B: Backend>(
             let (report, guard_report) = run.train(&mut trainer, &train, val.as_ref(), progress)?;
             (report, Some(guard_report))
         }
-        Some(Err(skipped)) => {
+        // Off, or skipped with its reason: one segment to the end.
+        not_run => {
             let report = train_segment(&mut trainer, &train, val.as_ref(), cfg, None, progress)?.0;
-            (report, Some(skipped))
-        }
-        None => {
-            let report = train_segment(&mut trainer, &train, val.as_ref(), cfg, None, progress)?.0;
-            (report, None)
+            (report, not_run.and_then(|r| r.err()))
         }
     };
     Ok(Model {
@@ -367,7 +364,8 @@ impl<B: Backend> GuardedRun<'_, B> {
             if exceeded && stop {
                 break report;
             }
-            if !paused || !self.guard.due(step, max_steps) {
+            // A pause is only ever at a due check below max_steps.
+            if !paused {
                 break report;
             }
             if stop && !exceeded {
@@ -398,9 +396,15 @@ impl<B: Backend> GuardedRun<'_, B> {
         step: u64,
     ) -> Result<GuardCheck> {
         let process = self.cfg.train.process;
-        trainer.with_eval_weights(|net| {
-            self.guard
-                .check(self.be, net, self.encoder, process, &self.cfg.sampler, step)
+        trainer.with_eval_weights(|t| {
+            self.guard.check(
+                self.be,
+                t.net(),
+                self.encoder,
+                process,
+                &self.cfg.sampler,
+                step,
+            )
         })
     }
 }

@@ -197,13 +197,14 @@ impl<B: Backend, N: ScoreNet<B>> Trainer<B, N> {
         self.net
     }
 
-    /// Runs `f` on the network carrying the evaluation weights (the EMA when enabled, as
-    /// [`Trainer::into_model`] would return them) and puts the live weights back.
-    pub fn with_eval_weights<R>(&mut self, f: impl FnOnce(&N) -> R) -> R {
+    /// Runs `f` on the trainer with the evaluation weights in its network (the EMA when
+    /// enabled, as [`Trainer::into_model`] would return them; [`Trainer::net`] reaches it)
+    /// and puts the live weights back.
+    pub fn with_eval_weights<R>(&mut self, f: impl FnOnce(&Self) -> R) -> R {
         if let Some(ema) = self.ema.as_mut() {
             swap_weights(self.net.params_mut(), ema);
         }
-        let out = f(&self.net);
+        let out = f(self);
         if let Some(ema) = self.ema.as_mut() {
             swap_weights(self.net.params_mut(), ema);
         }
@@ -213,8 +214,7 @@ impl<B: Backend, N: ScoreNet<B>> Trainer<B, N> {
     /// A copy of the evaluation weights (the EMA when enabled, the live weights otherwise),
     /// one entry per parameter (`None` for frozen ones), for [`Trainer::keep_weights`].
     pub fn eval_weights(&mut self) -> Result<Vec<Option<B::Matrix>>> {
-        let be = self.be.clone();
-        self.with_eval_weights(|net| trainable_copies(&be, net.params()))
+        self.with_eval_weights(|t| trainable_copies(&t.be, t.net.params()))
     }
 
     /// Makes `weights` (from [`Trainer::eval_weights`]) both the live and the averaged
@@ -354,14 +354,7 @@ impl<B: Backend, N: ScoreNet<B>> Trainer<B, N> {
 
     /// [`Trainer::evaluate`] with the times also on the host.
     fn evaluate_batch(&mut self, batch: &Batch<'_, B>) -> Result<f64> {
-        if let Some(ema) = self.ema.as_mut() {
-            swap_weights(self.net.params_mut(), ema);
-        }
-        let loss = self.loss_only(batch);
-        if let Some(ema) = self.ema.as_mut() {
-            swap_weights(self.net.params_mut(), ema);
-        }
-        loss
+        self.with_eval_weights(|t| t.loss_only(batch))
     }
 
     /// Whether the theory's step is reached or the stopping rule fires after this step.

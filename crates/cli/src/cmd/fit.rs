@@ -98,7 +98,7 @@ pub fn run(a: FitArgs) -> Result<()> {
             );
         }
         if let Some(plan) = &summary.length {
-            println!("{}", describe_length(plan));
+            println!("{}", plan.describe());
         }
         if let Some(guard) = &summary.guard {
             println!("{}", guard.describe());
@@ -154,17 +154,6 @@ pub struct FitSummary {
     pub guard: Option<GuardReport>,
     /// What the length rule decided (`null` for a fixed length).
     pub length: Option<LengthPlan>,
-}
-
-/// One line on the length rule's decision.
-pub(super) fn describe_length(plan: &LengthPlan) -> String {
-    let tau = plan
-        .gd_time
-        .map_or("none within its horizon".to_string(), |t| format!("{t:.3}"));
-    format!(
-        "training length: {} steps, {} (the theory's stopping time tau* = {tau} on {} of {} rows, sigma {:.3}; {:.1} s)",
-        plan.steps, plan.why, plan.records, plan.total_records, plan.sigma, plan.seconds
-    )
 }
 
 /// Fits on a backend and saves the model.

@@ -132,7 +132,7 @@ impl MainJobProgress for Bars {
                 super::fit::stop_reason(fit.stop_reason)
             );
             if let Some(plan) = &fit.length {
-                eprintln!("{}", super::fit::describe_length(plan));
+                eprintln!("{}", plan.describe());
             }
             if let Some(guard) = &fit.guard {
                 eprintln!("{}", guard.describe());

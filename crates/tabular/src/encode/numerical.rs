@@ -166,18 +166,20 @@ impl NumericalEncoder {
 
     /// Writes the block of value `x` into `out` (length [`Self::width`]).
     pub fn encode(&self, x: Option<f64>, out: &mut [f32]) {
-        out[0] = x.map_or(self.impute, |x| self.map.encode(x)) as f32;
-        if self.indicator {
-            out[1] = if x.is_none() { 1.0 } else { 0.0 };
-        }
+        self.write(x.map(|x| self.map.encode(x)), out);
     }
 
     /// [`Self::encode`] with a tied value spread over its run of the quantile map by `v` in
     /// `[0, 1)` ([`QuantileMap::encode_spread`]).
     pub fn encode_spread(&self, x: Option<f64>, v: f64, out: &mut [f32]) {
-        self.encode(x, out);
-        if let Some(x) = x {
-            out[0] = self.map.encode_spread(x, v) as f32;
+        self.write(x.map(|x| self.map.encode_spread(x, v)), out);
+    }
+
+    /// Writes the block of a present value's `score`, or of a missing value (`None`).
+    fn write(&self, score: Option<f64>, out: &mut [f32]) {
+        out[0] = score.unwrap_or(self.impute) as f32;
+        if self.indicator {
+            out[1] = if score.is_none() { 1.0 } else { 0.0 };
         }
     }
 

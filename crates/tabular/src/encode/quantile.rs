@@ -176,8 +176,17 @@ impl QuantileMap {
 
     /// The normal score of `x`.
     pub fn encode(&self, x: f64) -> f64 {
+        self.encode_at(x, self.knot_at_or_above(x))
+    }
+
+    /// The first knot whose value is at least `x` (the knot count when none is).
+    fn knot_at_or_above(&self, x: f64) -> usize {
+        self.knots.values.partition_point(|&q| q < x)
+    }
+
+    /// [`QuantileMap::encode`] of `x`, given `k = knot_at_or_above(x)`.
+    fn encode_at(&self, x: f64, k: usize) -> f64 {
         let v = &self.knots.values;
-        let k = v.partition_point(|&q| q < x);
         if k == v.len() {
             self.z_hi[k - 1]
         } else if v[k] == x {
@@ -202,10 +211,10 @@ impl QuantileMap {
     /// tied value.
     pub fn encode_spread(&self, x: f64, v: f64) -> f64 {
         let values = &self.knots.values;
-        let k = values.partition_point(|&q| q < x);
+        let k = self.knot_at_or_above(x);
         let tied = k < values.len() && values[k] == x && self.knots.p_lo[k] < self.knots.p_hi[k];
         if !tied {
-            return self.encode(x);
+            return self.encode_at(x, k);
         }
         let (u_lo, u_hi) = (clip(self.knots.p_lo[k]), clip(self.knots.p_hi[k]));
         let z = normal_quantile(u_lo + (0.05 + 0.9 * v.clamp(0.0, 1.0)) * (u_hi - u_lo));
