@@ -9,7 +9,7 @@ use scorediff_synth::faer::FaerBackend;
 use scorediff_synth::guard::{GuardAction, GuardConfig};
 use scorediff_synth::net::{NetSpec, ScoreNet};
 use scorediff_synth::pipeline::{FitConfig, Model, TrainingLength, fit};
-use scorediff_synth::train::StopReason;
+use scorediff_synth::train::{EarlyStop, StopReason};
 use std::ops::ControlFlow;
 
 fn small_config(steps: u64, guard: GuardConfig) -> FitConfig {
@@ -27,6 +27,8 @@ fn small_config(steps: u64, guard: GuardConfig) -> FitConfig {
     cfg.length = TrainingLength::Fixed;
     cfg.train.max_steps = steps;
     cfg.train.batch_size = Some(64);
+    // The guard alone decides: no held-out loss stop.
+    cfg.stop = EarlyStop::None;
     cfg.sampler.steps = 4;
     cfg.validation_fraction = 0.25;
     cfg

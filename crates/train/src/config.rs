@@ -239,6 +239,12 @@ pub struct TrainConfig {
     pub seed: u64,
     /// Validation every this many steps (and at steps 0 and the last); 0 disables it.
     pub eval_every: u64,
+    /// At least this many noisy draws in the validation set: each validation record is
+    /// drawn `ceil(val_draws / records)` times (0 or fewer than the records: once each). The
+    /// draws are fixed for the run, so the validation loss changes only with the weights;
+    /// more draws make it a steadier estimate of the held-out risk on few records.
+    #[serde(default)]
+    pub val_draws: usize,
     /// A training-log line every this many steps (and at every validation).
     pub log_every: u64,
     /// At most this many rows go through the network at once; larger batches are split
@@ -271,6 +277,7 @@ impl Default for TrainConfig {
             ema_decay: Some(0.999),
             seed: 0,
             eval_every: 500,
+            val_draws: 0,
             log_every: 100,
             max_rows_per_pass: 8192,
             log_path: None,

@@ -4,6 +4,9 @@
 //! - [`EarlyStop::Validation`]: stop when the validation loss (at fixed draws) has not
 //!   improved by `min_delta` for `patience` consecutive validations, then restore the best
 //!   weights.
+//! - [`EarlyStop::Rise`]: stop once the validation loss has risen a set share above its
+//!   best, then restore the best weights: a flat or noisy loss never stops the run, a loss
+//!   that turns up (the records' noise being fitted) does.
 //! - [`EarlyStop::Theory`]: a step computed from the theory, e.g. the first step `k` with
 //!   `R(1/sqrt(eta k)) > 1/(2 e sigma eta k)` of the local empirical kernel complexity. The
 //!   NTK crate computes such a step from a Gram matrix; [`crate::plan_theory_stop`] does it
@@ -38,6 +41,7 @@ pub trait StoppingRule: Debug + Send {
 
 /// How a run may end before `max_steps`: plain data, so that a fit configuration stores it
 /// (`{"kind": "none"}`, `{"kind": "validation", "patience": 6, "min_delta": 0.0}`,
+/// `{"kind": "rise", "rise": 0.02}`,
 /// `{"kind": "theory", "at_step": 142}`). A rule decided on line is a [`StoppingRule`]
 /// given to `Trainer::with_stopping_rule`.
 #[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
@@ -53,6 +57,13 @@ pub enum EarlyStop {
         patience: usize,
         /// Smallest decrease of the validation loss that counts as an improvement.
         min_delta: f64,
+    },
+    /// Stop once the validation loss (at fixed draws) exceeds `(1 + rise)` times its best,
+    /// and restore the best weights (needs validation data and `eval_every > 0`). A run it
+    /// does not stop keeps its last weights.
+    Rise {
+        /// Share above the best validation loss that stops the run (0.02: 2%).
+        rise: f64,
     },
     /// Stop after exactly `at_step` optimizer steps: a step computed before training by the
     /// theory's rule (`scorediff_ntk`'s kernel-complexity rule for full-batch gradient
@@ -71,6 +82,9 @@ pub enum StopReason {
     MaxSteps,
     /// The validation loss stopped improving; the best weights were restored.
     ValidationPlateau,
+    /// The validation loss rose above its best by the set share; the best weights were
+    /// restored.
+    ValidationRise,
     /// The theory's stopping step was reached, or a [`StoppingRule`] fired.
     Theory,
     /// The progress callback asked to stop.
@@ -116,6 +130,7 @@ impl EarlyStop {
                 patience,
                 min_delta,
             } => format!("validation(patience={patience}, min_delta={min_delta})"),
+            EarlyStop::Rise { rise } => format!("rise(rise={rise})"),
             EarlyStop::Theory { at_step } => format!("theory(at_step={at_step})"),
         }
     }

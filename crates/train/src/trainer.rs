@@ -309,7 +309,10 @@ impl<B: Backend, N: ScoreNet<B>> Trainer<B, N> {
             let wants_stop = progress(&report).is_break();
             self.maybe_checkpoint()?;
             if plateau_stop {
-                reason = StopReason::ValidationPlateau;
+                reason = match self.early_stop {
+                    EarlyStop::Rise { .. } => StopReason::ValidationRise,
+                    _ => StopReason::ValidationPlateau,
+                };
             } else if self.theory_fires(&info) {
                 reason = StopReason::Theory;
             } else if wants_stop {
@@ -323,7 +326,14 @@ impl<B: Backend, N: ScoreNet<B>> Trainer<B, N> {
             break;
         }
         self.state.elapsed_s = elapsed_before + started.elapsed().as_secs_f64();
-        if reason != StopReason::Callback {
+        // A plateau stop keeps its best weights however the run ended (Keras'
+        // `restore_best_weights`); a rise stop only when it fired, so that a run it does not
+        // stop ends on its last, fully annealed, weights.
+        let restore = match self.early_stop {
+            EarlyStop::Rise { .. } => reason == StopReason::ValidationRise,
+            _ => reason != StopReason::Callback,
+        };
+        if restore {
             self.restore_best()?;
         }
         if let Some(policy) = &self.config.checkpoint {
@@ -379,8 +389,10 @@ impl<B: Backend, N: ScoreNet<B>> Trainer<B, N> {
                 return Err(TrainError::Data(format!("{what} data are empty")));
             }
         }
-        if matches!(self.early_stop, EarlyStop::Validation { .. })
-            && (val.is_none() || self.config.eval_every == 0)
+        if matches!(
+            self.early_stop,
+            EarlyStop::Validation { .. } | EarlyStop::Rise { .. }
+        ) && (val.is_none() || self.config.eval_every == 0)
         {
             return Err(TrainError::InvalidConfig(
                 "validation early stopping needs validation data and eval_every > 0".into(),
@@ -422,9 +434,17 @@ impl<B: Backend, N: ScoreNet<B>> Trainer<B, N> {
     }
 
     fn validation_set(&self, val: &Dataset) -> Result<ValSet<B>> {
-        let x0 = self.be.from_host(val.rows(), val.dim(), val.data())?;
+        // Each record `repeats` times, each copy with its own draw of (t, noise).
+        let repeats = self.config.val_draws.div_ceil(val.rows().max(1)).max(1);
+        let rows = val.rows() * repeats;
+        let x0 = if repeats == 1 {
+            self.be.from_host(val.rows(), val.dim(), val.data())?
+        } else {
+            self.be
+                .from_host(rows, val.dim(), &val.data().repeat(repeats))?
+        };
         let mut rng = stream(self.config.seed, Purpose::Validation, 0, 0);
-        let draw = NoiseDraw::draw(val.rows(), val.dim(), &self.config.time_sampler, &mut rng)?;
+        let draw = NoiseDraw::draw(rows, val.dim(), &self.config.time_sampler, &mut rng)?;
         let noised = apply_noise(&self.be, &self.config.process, &x0, &draw)?;
         Ok(ValSet {
             x0,
@@ -507,20 +527,17 @@ impl<B: Backend, N: ScoreNet<B>> Trainer<B, N> {
         })?))
     }
 
-    /// Updates the plateau tracker; keeps the best evaluation weights; returns whether the
-    /// validation early stop fires.
+    /// Updates the best-loss tracker of a validation stop; keeps the best evaluation weights;
+    /// returns whether the stop fires.
     fn track_plateau(&mut self, val_loss: Option<f64>) -> Result<bool> {
-        let (
-            Some(loss),
-            EarlyStop::Validation {
-                patience,
-                min_delta,
-            },
-        ) = (val_loss, &self.early_stop)
-        else {
+        let Some(loss) = val_loss else {
             return Ok(false);
         };
-        let (patience, min_delta) = (*patience, *min_delta);
+        let min_delta = match self.early_stop {
+            EarlyStop::Validation { min_delta, .. } => min_delta,
+            EarlyStop::Rise { .. } => 0.0,
+            EarlyStop::None | EarlyStop::Theory { .. } => return Ok(false),
+        };
         if self.state.plateau.observe(loss, self.state.step, min_delta) {
             let source = match self.ema.as_ref() {
                 Some(ema) => ema
@@ -531,7 +548,17 @@ impl<B: Backend, N: ScoreNet<B>> Trainer<B, N> {
             };
             self.best = Some(source);
         }
-        Ok(self.state.plateau.since_best >= patience.max(1))
+        Ok(match self.early_stop {
+            EarlyStop::Validation { patience, .. } => {
+                self.state.plateau.since_best >= patience.max(1)
+            }
+            EarlyStop::Rise { rise } => self
+                .state
+                .plateau
+                .best
+                .is_some_and(|(best, _)| loss > best * (1.0 + rise)),
+            EarlyStop::None | EarlyStop::Theory { .. } => false,
+        })
     }
 
     /// After validation early stopping, the best evaluation weights become both the live

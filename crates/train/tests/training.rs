@@ -167,6 +167,89 @@ fn check_validation_stop<B: Backend>(be: &B) {
     assert_eq!(r.curve[0].val_loss, Some(best));
 }
 
+/// The rise stop fires at the first validation above `(1 + rise)` times the best before it
+/// and restores the best weights; one that never fires leaves the run's weights alone.
+fn check_rise_stop<B: Backend>(be: &B) {
+    let (train, val) = (data(40, 3, 6), data(40, 3, 7));
+    let mut c = config(400);
+    c.optimizer = OptimizerConfig::adam(2e-2);
+    c.schedule = LrSchedule::default();
+    c.eval_every = 5;
+    let rise = 0.01;
+    let mut t = Trainer::new(be.clone(), mlp(be), c.clone())
+        .unwrap()
+        .with_early_stop(EarlyStop::Rise { rise });
+    let report = t.fit(&train, Some(&val), &mut go).unwrap();
+    assert_eq!(report.stop_reason, StopReason::ValidationRise);
+    assert!(report.steps < 400);
+    let vals: Vec<f64> = report.curve.iter().filter_map(|e| e.val_loss).collect();
+    let (best, _) = report.best_val.unwrap();
+    let last = *vals.last().unwrap();
+    assert!(last > best * (1.0 + rise), "{last} against best {best}");
+    // No earlier validation rose that far above the best before it.
+    let mut running = f64::INFINITY;
+    for &v in &vals[..vals.len() - 1] {
+        assert!(v <= running * (1.0 + rise), "{v} after a best of {running}");
+        running = running.min(v);
+    }
+    assert_eq!(running, best);
+    let model = t.into_model();
+    let mut c0 = c.clone();
+    c0.max_steps = 0;
+    let mut again = Trainer::new(be.clone(), model, c0).unwrap();
+    let r = again.fit(&train, Some(&val), &mut go).unwrap();
+    assert_eq!(
+        r.curve[0].val_loss,
+        Some(best),
+        "the best weights are restored"
+    );
+    // A rise no run reaches: the same weights as a run without the stop.
+    let mut c = config(60);
+    c.eval_every = 5;
+    let mut never = Trainer::new(be.clone(), mlp(be), c.clone())
+        .unwrap()
+        .with_early_stop(EarlyStop::Rise { rise: 1e9 });
+    let r = never.fit(&train, Some(&val), &mut go).unwrap();
+    assert_eq!((r.steps, r.stop_reason), (60, StopReason::MaxSteps));
+    let mut plain = Trainer::new(be.clone(), mlp(be), c).unwrap();
+    plain.fit(&train, Some(&val), &mut go).unwrap();
+    assert_eq!(
+        weights(be, &never.into_model()),
+        weights(be, &plain.into_model())
+    );
+    // Without validation data the stop is refused, as the plateau stop is.
+    let mut t = Trainer::new(be.clone(), mlp(be), config(10))
+        .unwrap()
+        .with_early_stop(EarlyStop::Rise { rise });
+    assert!(t.fit(&train, None, &mut go).is_err());
+}
+
+/// More validation draws per record: the held-out loss of the same weights varies less from
+/// one seed's draws to another's.
+fn check_val_draws<B: Backend>(be: &B) {
+    let (train, val) = (data(40, 3, 6), data(20, 3, 7));
+    let spread = |draws: usize| {
+        let losses: Vec<f64> = (0..6)
+            .map(|seed| {
+                let mut c = config(0);
+                c.val_draws = draws;
+                c.seed = seed;
+                // The same network for every seed: only the validation draws change.
+                let mut t = Trainer::new(be.clone(), mlp(be), c).unwrap();
+                let r = t.fit(&train, Some(&val), &mut go).unwrap();
+                r.curve[0].val_loss.unwrap()
+            })
+            .collect();
+        let mean = losses.iter().sum::<f64>() / losses.len() as f64;
+        losses.iter().map(|l| (l - mean).abs()).fold(0.0, f64::max)
+    };
+    let (once, many) = (spread(0), spread(4000));
+    assert!(
+        many < 0.5 * once,
+        "spread {many} with 4,000 draws, {once} with one per row"
+    );
+}
+
 #[derive(Debug)]
 struct StopWhenLossBelow(f64);
 
@@ -292,6 +375,16 @@ fn saved_model_holds_ema_weights() {
 #[test]
 fn validation_early_stop_restores_best_weights() {
     check_validation_stop(&FaerBackend::default());
+}
+
+#[test]
+fn rise_stop_fires_on_a_rising_loss_and_restores_the_best() {
+    check_rise_stop(&FaerBackend::default());
+}
+
+#[test]
+fn more_validation_draws_steady_the_held_out_loss() {
+    check_val_draws(&FaerBackend::default());
 }
 
 #[test]

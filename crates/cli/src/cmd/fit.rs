@@ -227,6 +227,7 @@ pub(super) fn stop_reason(r: scorediff_synth::train::StopReason) -> &'static str
     match r {
         StopReason::MaxSteps => "the step limit",
         StopReason::ValidationPlateau => "the validation loss (best weights kept)",
+        StopReason::ValidationRise => "the held-out loss rising above its best (best weights kept)",
         StopReason::Theory => "the theory's stopping rule",
         StopReason::Callback => "the time budget",
         StopReason::MemorisationGuard => "the memorisation guard",
