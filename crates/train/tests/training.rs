@@ -136,13 +136,19 @@ fn check_saved_model<B: Backend>(be: &B) {
     assert!(load_model(be, dir.path()).is_err());
 }
 
-/// Validation early stopping restores the weights of the best validation.
-fn check_validation_stop<B: Backend>(be: &B) {
-    let (train, val) = (data(40, 3, 6), data(40, 3, 7));
+/// 40 training and 40 validation records, a constant high rate and a validation every 5
+/// steps: a run whose validation loss soon stops improving and turns up.
+fn overfitting_run() -> (Dataset, Dataset, TrainConfig) {
     let mut c = config(400);
     c.optimizer = OptimizerConfig::adam(2e-2);
     c.schedule = LrSchedule::default();
     c.eval_every = 5;
+    (data(40, 3, 6), data(40, 3, 7), c)
+}
+
+/// Validation early stopping restores the weights of the best validation.
+fn check_validation_stop<B: Backend>(be: &B) {
+    let (train, val, mut c) = overfitting_run();
     let mut t = Trainer::new(be.clone(), mlp(be), c.clone())
         .unwrap()
         .with_early_stop(EarlyStop::Validation {
@@ -170,11 +176,7 @@ fn check_validation_stop<B: Backend>(be: &B) {
 /// The rise stop fires at the first validation above `(1 + rise)` times the best before it
 /// and restores the best weights; one that never fires leaves the run's weights alone.
 fn check_rise_stop<B: Backend>(be: &B) {
-    let (train, val) = (data(40, 3, 6), data(40, 3, 7));
-    let mut c = config(400);
-    c.optimizer = OptimizerConfig::adam(2e-2);
-    c.schedule = LrSchedule::default();
-    c.eval_every = 5;
+    let (train, val, c) = overfitting_run();
     let rise = 0.01;
     let mut t = Trainer::new(be.clone(), mlp(be), c.clone())
         .unwrap()
