@@ -437,12 +437,9 @@ impl<B: Backend, N: ScoreNet<B>> Trainer<B, N> {
         // Each record `repeats` times, each copy with its own draw of (t, noise).
         let repeats = self.config.val_draws.div_ceil(val.rows().max(1)).max(1);
         let rows = val.rows() * repeats;
-        let x0 = if repeats == 1 {
-            self.be.from_host(val.rows(), val.dim(), val.data())?
-        } else {
-            self.be
-                .from_host(rows, val.dim(), &val.data().repeat(repeats))?
-        };
+        let x0 = self
+            .be
+            .from_host(rows, val.dim(), &val.data().repeat(repeats))?;
         let mut rng = stream(self.config.seed, Purpose::Validation, 0, 0);
         let draw = NoiseDraw::draw(rows, val.dim(), &self.config.time_sampler, &mut rng)?;
         let noised = apply_noise(&self.be, &self.config.process, &x0, &draw)?;
