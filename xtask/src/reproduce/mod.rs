@@ -5,6 +5,7 @@
 mod common;
 mod credit;
 mod panel;
+mod peers;
 mod plot;
 mod theory;
 

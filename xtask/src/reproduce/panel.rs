@@ -10,7 +10,12 @@
 //! figures), the command fits on `train.csv`, samples as many rows,
 //! evaluates them with every metric of the protocol (DESIGN.md §3; MLE where the target is
 //! binary) against `train.csv` and `test.csv`, and reports the fit's wall and CPU seconds
-//! and how it stopped. It writes `results.md` and `results.json` to the output directory.
+//! and how it stopped. `--peers tabularargn,gaussian_copula,ctgan` (or `all`) adds the
+//! synthesizers a user would pick instead, run on the same table and scored by the same code
+//! ([`super::peers`]); `--steps none` runs the peers alone. For each table with a length
+//! sweep, a figure puts the sweep's quality curve, the default's and the theory's stops and
+//! the peers on one plot. It writes `results.md`, `results.json` and the figures to the
+//! output directory.
 
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -32,8 +37,10 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use super::credit::{fmt, peak_memory_mib};
+use super::peers::{Peer, PeerEnv, PeerFit, run_peer};
+use super::plot::{self, Axes, Series, Style};
 
-const USAGE: &str = "usage: reproduce panel [--data DIR] [--only a,b] [--steps default,theory,4500,...] [--seed N] [--out DIR]";
+const USAGE: &str = "usage: reproduce panel [--data DIR] [--only a,b] [--steps default,theory,4500,...|none] [--peers all|tabularargn,gaussian_copula,ctgan] [--venv DIR] [--batch ROWS] [--seed N] [--out DIR]";
 
 /// A training length of a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -54,8 +61,17 @@ pub struct PanelArgs {
     pub data: PathBuf,
     /// Tables to run (all when empty).
     pub only: Vec<String>,
-    /// Training lengths, each a run per table.
+    /// Training lengths, each a run per table (none with `--steps none`).
     pub lengths: Vec<Length>,
+    /// Peer synthesizers, each a run per table.
+    pub peers: Vec<Peer>,
+    /// The peers' virtual environment (made by `peers.sh` when missing).
+    pub venv: PathBuf,
+    /// Where the peers' synthetic rows are written (not in the report's directory, which is
+    /// committed: they are rows of real tables).
+    pub peer_work: PathBuf,
+    /// Rows per training step of every scorediff fit (the recipe's when `None`).
+    pub batch: Option<usize>,
     /// Seed of every fit, sampler and evaluation.
     pub seed: u64,
     /// Output directory.
@@ -70,6 +86,10 @@ impl PanelArgs {
             data: root.join("target/panel"),
             only: Vec::new(),
             lengths: vec![Length::Default],
+            peers: Vec::new(),
+            venv: root.join("target/peers-venv"),
+            peer_work: root.join("target/panel-peers"),
+            batch: None,
             seed: 0,
             out: root.join("docs/results/panel"),
         };
@@ -79,6 +99,8 @@ impl PanelArgs {
             match a.as_str() {
                 "--data" => out.data = PathBuf::from(value()?),
                 "--out" => out.out = PathBuf::from(value()?),
+                "--venv" => out.venv = PathBuf::from(value()?),
+                "--peers" => out.peers = Peer::parse_list(value()?)?,
                 "--only" => out.only = value()?.split(',').map(|s| s.trim().to_string()).collect(),
                 "--seed" => {
                     let v = value()?;
@@ -86,9 +108,18 @@ impl PanelArgs {
                         .parse()
                         .map_err(|_| format!("--seed {v:?}: expected a whole number"))?;
                 }
+                "--batch" => {
+                    let v = value()?;
+                    out.batch = Some(v.parse().ok().filter(|&b| b >= 1).ok_or(format!(
+                        "--batch {v:?}: expected a whole number of rows >= 1"
+                    ))?);
+                }
                 "--steps" => {
-                    out.lengths = value()?
-                        .split(',')
+                    let v = value()?;
+                    out.lengths = if v == "none" {
+                        Vec::new()
+                    } else {
+                        v.split(',')
                         .map(|s| match s.trim() {
                             "default" => Ok(Length::Default),
                             "theory" => Ok(Length::Theory),
@@ -98,13 +129,19 @@ impl PanelArgs {
                                 .filter(|&n| n >= 1)
                                 .map(Length::Steps)
                                 .ok_or(format!(
-                                    "--steps: {n:?} is neither `default` nor a whole number >= 1"
+                                    "--steps: {n:?} is neither `default`, `theory`, `none` nor a whole number >= 1"
                                 )),
                         })
-                        .collect::<Result<_, _>>()?;
+                        .collect::<Result<_, _>>()?
+                    };
                 }
                 other => return Err(format!("unknown argument {other:?}; {USAGE}")),
             }
+        }
+        if out.lengths.is_empty() && out.peers.is_empty() {
+            return Err(format!(
+                "--steps none without --peers: nothing to run; {USAGE}"
+            ));
         }
         Ok(out)
     }
@@ -134,11 +171,15 @@ pub struct PanelTable {
     pub about: String,
 }
 
-/// One fit + sample + evaluation of a panel table.
+/// One fit + sample + evaluation of a panel table, by scorediff or by a peer.
 #[derive(Debug, Clone, Serialize)]
 pub struct PanelRun {
     pub table: String,
-    pub length: Length,
+    /// scorediff's training length; `None` for a peer.
+    pub length: Option<Length>,
+    /// The peer's fit; `None` for scorediff.
+    pub peer: Option<PeerFit>,
+    /// scorediff's steps (0 for a peer).
     pub steps: u64,
     /// The length rule's decision (the default length only).
     pub plan: Option<LengthPlan>,
@@ -150,7 +191,7 @@ pub struct PanelRun {
     /// that copies its training rows does not improve.
     pub c2st_trees_test: Option<f64>,
     pub fit_s: f64,
-    /// User + system CPU seconds of the fit (this process).
+    /// User + system CPU seconds of the fit (this process; a peer's own process).
     pub fit_cpu_s: Option<f64>,
     pub sample_s: f64,
     pub peak_mib: Option<f64>,
@@ -187,6 +228,10 @@ pub fn run_panel(args: &[String]) -> Result<(), String> {
         .iter()
         .filter(|t| args.only.is_empty() || args.only.contains(&t.name))
         .collect();
+    let peer_env = PeerEnv {
+        venv: args.venv.clone(),
+        work: args.peer_work.clone(),
+    };
     let mut runs = Vec::new();
     let mut failures = Vec::new();
     for t in &chosen {
@@ -200,7 +245,7 @@ pub fn run_panel(args: &[String]) -> Result<(), String> {
                 t.name,
                 train.n_rows()
             );
-            match one_run(t, &train, &test, &schema, length, args.seed) {
+            match one_run(t, &train, &test, &schema, length, args.batch, args.seed) {
                 Ok(run) => {
                     eprintln!("{}", run_line(&run));
                     runs.push(run);
@@ -211,21 +256,50 @@ pub fn run_panel(args: &[String]) -> Result<(), String> {
                 }
             }
         }
+        for &peer in &args.peers {
+            eprintln!(
+                "panel: {} ({} rows), peer {} ...",
+                t.name,
+                train.n_rows(),
+                peer.key()
+            );
+            let csv = dir.join("train.csv");
+            match peer_run(t, &csv, &train, &test, &schema, peer, &peer_env, args.seed) {
+                Ok(run) => {
+                    eprintln!("{}", run_line(&run));
+                    runs.push(run);
+                }
+                Err(e) => {
+                    eprintln!("panel: {} {} failed: {e}", t.name, peer.key());
+                    failures.push(format!("{} {}: {e}", t.name, peer.key()));
+                }
+            }
+        }
     }
-    let mut md = markdown(&chosen, &runs, args.seed);
-    for f in &failures {
-        let _ = writeln!(md, "\nFailed run: {f}");
-    }
-    println!("{md}");
     std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
     let suffix = if args.only.is_empty() {
         String::new()
     } else {
         format!("-{}", args.only.join("-"))
     };
+    let mut figures = Vec::new();
+    for t in &chosen {
+        let name = format!("sweep-{}.png", t.name);
+        match sweep_figure(&args.out.join(&name), &runs, &t.name) {
+            Ok(true) => figures.push((t.name.clone(), name)),
+            Ok(false) => {}
+            Err(e) => failures.push(format!("{} figure: {e}", t.name)),
+        }
+    }
+    let mut md = markdown(&chosen, &runs, &figures, &args);
+    for f in &failures {
+        let _ = writeln!(md, "\nFailed run: {f}");
+    }
+    println!("{md}");
     write(&args.out.join(format!("results{suffix}.md")), &md)?;
     let js = serde_json::to_string_pretty(&serde_json::json!({
         "seed": args.seed,
+        "batch": args.batch,
         "tables": chosen,
         "runs": runs,
     }))
@@ -270,10 +344,14 @@ fn one_run(
     test: &Table,
     schema: &Schema,
     length: Length,
+    batch: Option<usize>,
     seed: u64,
 ) -> Result<PanelRun, String> {
     let be = FaerBackend::default();
     let mut cfg = FitConfig::default().with_seed(seed);
+    if batch.is_some() {
+        cfg.train.batch_size = batch;
+    }
     if length == Length::Theory {
         cfg.length = TrainingLength::theory();
         cfg.train.max_steps = RECIPE_MAX_STEPS;
@@ -294,13 +372,11 @@ fn one_run(
         .map_err(|e| e.to_string())?;
     let sample_s = started.elapsed().as_secs_f64();
     let peak_mib = peak_memory_mib();
-    let ec = protocol(schema, seed).map_err(|e| e.to_string())?;
-    let report = evaluate(train, Some(test), &syn, Some(test), &ec, &NoProgress)
-        .map_err(|e| e.to_string())?;
-    let c2st_trees_test = held_out_c2st(test, &syn, &ec, seed)?;
+    let (report, c2st_trees_test) = score(train, test, &syn, schema, seed)?;
     Ok(PanelRun {
         table: t.name.clone(),
-        length,
+        length: Some(length),
+        peer: None,
         steps: model.report.steps,
         plan: model.length.clone(),
         stop_reason: format!("{:?}", model.report.stop_reason),
@@ -316,6 +392,52 @@ fn one_run(
         peak_mib,
         report,
     })
+}
+
+/// A peer's fit on `train_csv`, sampled and scored as scorediff's runs are.
+#[allow(clippy::too_many_arguments)]
+fn peer_run(
+    t: &PanelTable,
+    train_csv: &Path,
+    train: &Table,
+    test: &Table,
+    schema: &Schema,
+    peer: Peer,
+    env: &PeerEnv,
+    seed: u64,
+) -> Result<PanelRun, String> {
+    let (fit, syn) = run_peer(env, peer, &t.name, train_csv, schema, train.n_rows(), seed)?;
+    let (report, c2st_trees_test) = score(train, test, &syn, schema, seed)?;
+    Ok(PanelRun {
+        table: t.name.clone(),
+        length: None,
+        steps: 0,
+        plan: None,
+        stop_reason: peer.stop().into(),
+        guard_share: None,
+        c2st_trees_test,
+        fit_s: fit.fit_s,
+        fit_cpu_s: Some(fit.fit_cpu_s),
+        sample_s: fit.sample_s,
+        peak_mib: None,
+        peer: Some(fit),
+        report,
+    })
+}
+
+/// Every metric of the protocol for `syn` against the training and test rows, and the
+/// held-out boosted-tree C2ST.
+fn score(
+    train: &Table,
+    test: &Table,
+    syn: &Table,
+    schema: &Schema,
+    seed: u64,
+) -> Result<(Report, Option<f64>), String> {
+    let ec = protocol(schema, seed).map_err(|e| e.to_string())?;
+    let report = evaluate(train, Some(test), syn, Some(test), &ec, &NoProgress)
+        .map_err(|e| e.to_string())?;
+    Ok((report, held_out_c2st(test, syn, &ec, seed)?))
 }
 
 /// The boosted-tree C2ST (the protocol's detector and folds) of `syn` against the test rows,
@@ -354,7 +476,7 @@ fn held_out_c2st(
 }
 
 const HEADERS: [&str; 16] = [
-    "length",
+    "run",
     "steps",
     "stopped by",
     "Shape err",
@@ -374,17 +496,24 @@ const HEADERS: [&str; 16] = [
 
 fn cells(run: &PanelRun) -> Vec<String> {
     let r = &run.report;
-    let length = match run.length {
-        Length::Default => "default".to_string(),
-        Length::Theory => "theory".to_string(),
-        Length::Steps(n) => n.to_string(),
+    let length = match (&run.peer, run.length) {
+        (Some(p), _) => p.describe(),
+        (None, Some(Length::Default)) => "default".to_string(),
+        (None, Some(Length::Theory)) => "theory".to_string(),
+        (None, Some(Length::Steps(n))) => n.to_string(),
+        (None, None) => "-".to_string(),
+    };
+    let steps = if run.peer.is_some() {
+        "-".to_string()
+    } else {
+        run.steps.to_string()
     };
     let cpu = run
         .fit_cpu_s
         .map_or(String::new(), |c| format!(" ({c:.0})"));
     vec![
         length,
-        run.steps.to_string(),
+        steps,
         run.stop_reason.clone(),
         fmt(r.shape.as_ref().map(|x| x.error)),
         fmt(r.trend.as_ref().map(|x| x.error)),
@@ -412,7 +541,16 @@ fn run_line(run: &PanelRun) -> String {
     format!("{}: {}", run.table, pairs.join(", "))
 }
 
-fn markdown(tables: &[&PanelTable], runs: &[PanelRun], seed: u64) -> String {
+fn markdown(
+    tables: &[&PanelTable],
+    runs: &[PanelRun],
+    figures: &[(String, String)],
+    args: &PanelArgs,
+) -> String {
+    let seed = args.seed;
+    let batch = args.batch.map_or(String::new(), |b| {
+        format!(" Every scorediff fit here trains on {b} rows per step (`--batch {b}`), not the recipe's.")
+    });
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -421,7 +559,7 @@ fn markdown(tables: &[&PanelTable], runs: &[PanelRun], seed: u64) -> String {
          `xtask/scripts/panel_data.sh` from Debian's R data packages; 90/10 split, seed 1234). \
          Metrics of DESIGN.md §3 against each table's `train.csv` and `test.csv`, as many \
          synthetic rows as training rows; MLE only for a binary target. Fit seconds are wall \
-         time, CPU seconds user + system of the fit.\n"
+         time, CPU seconds user + system of the fit.{batch}\n"
     );
     for t in tables {
         let _ = writeln!(
@@ -468,8 +606,82 @@ fn markdown(tables: &[&PanelTable], runs: &[PanelRun], seed: u64) -> String {
             let _ = writeln!(s, "| {} |", cells(r).join(" | "));
         }
         let _ = writeln!(s);
+        if let Some((_, file)) = figures.iter().find(|(n, _)| n == &t.name) {
+            let _ = writeln!(
+                s,
+                "![{}: held-out C2ST against training steps]({file})\n",
+                t.name
+            );
+            let _ = writeln!(s, "{}\n", FIGURE_LEGEND);
+        }
     }
     s
+}
+
+/// What the sweep figures show (the plots carry no text).
+const FIGURE_LEGEND: &str = "Held-out boosted-tree C2ST (y, 1 = the detector cannot tell \
+    synthetic rows from the test rows) against training steps (x, log scale, grid lines at \
+    powers of ten). Blue line with dots: the fixed-length sweep. Red dot and red vertical \
+    line: the default recipe, at the step it ended. Green dot and line: `--length theory`. \
+    Dashed horizontal lines: the peers (orange TabularARGN, purple GaussianCopula, grey \
+    CTGAN).";
+
+/// The sweep figure of `table`: written when the runs hold at least two sweep lengths with a
+/// held-out C2ST; `Ok(false)` otherwise.
+fn sweep_figure(path: &Path, runs: &[PanelRun], table: &str) -> Result<bool, String> {
+    let mine: Vec<&PanelRun> = runs.iter().filter(|r| r.table == table).collect();
+    let mut sweep: Vec<(f64, f64)> = mine
+        .iter()
+        .filter(|r| matches!(r.length, Some(Length::Steps(_))))
+        .filter_map(|r| Some((r.steps as f64, r.c2st_trees_test?)))
+        .collect();
+    if sweep.len() < 2 {
+        return Ok(false);
+    }
+    sweep.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let (lo, hi) = (sweep[0].0, sweep[sweep.len() - 1].0);
+    let mut series = vec![Series {
+        points: sweep,
+        color: plot::BLUE,
+        style: Style::LineDots,
+    }];
+    let mut vlines = Vec::new();
+    for (length, color) in [(Length::Default, plot::RED), (Length::Theory, plot::GREEN)] {
+        for r in mine.iter().filter(|r| r.length == Some(length)) {
+            vlines.push((r.steps as f64, color));
+            if let Some(q) = r.c2st_trees_test {
+                series.push(Series {
+                    points: vec![(r.steps as f64, q)],
+                    color,
+                    style: Style::Dots,
+                });
+            }
+        }
+    }
+    for (peer, color) in [
+        ("TabularARGN", plot::ORANGE),
+        ("GaussianCopula", plot::PURPLE),
+        ("CTGAN", plot::GREY),
+    ] {
+        for r in mine
+            .iter()
+            .filter(|r| r.peer.as_ref().is_some_and(|p| p.peer == peer))
+        {
+            if let Some(q) = r.c2st_trees_test {
+                series.push(Series {
+                    points: vec![(lo, q), (hi, q)],
+                    color,
+                    style: Style::Dashed,
+                });
+            }
+        }
+    }
+    let axes = Axes {
+        log_x: true,
+        log_y: false,
+    };
+    plot::line_plot(path, &series, &vlines, axes)?;
+    Ok(true)
 }
 
 #[cfg(test)]
@@ -489,8 +701,11 @@ mod tests {
             "penguins,cells",
             "--seed",
             "3",
+            "--batch",
+            "256",
         ]))
         .unwrap();
+        assert_eq!(a.batch, Some(256));
         assert_eq!(
             a.lengths,
             vec![Length::Default, Length::Theory, Length::Steps(2000)]
@@ -501,11 +716,17 @@ mod tests {
             PanelArgs::parse(&[]).unwrap().lengths,
             vec![Length::Default]
         );
+        let peers = PanelArgs::parse(&s(&["--steps", "none", "--peers", "ctgan"])).unwrap();
+        assert!(peers.lengths.is_empty());
+        assert_eq!(peers.peers, vec![Peer::Ctgan]);
+        assert!(PanelArgs::parse(&s(&["--steps", "none"])).is_err());
         for bad in [
             &["--steps", "0"][..],
             &["--steps", "ten"],
             &["--seed"],
             &["--fast"],
+            &["--peers", "tvae"],
+            &["--batch", "0"],
         ] {
             assert!(PanelArgs::parse(&s(bad)).is_err(), "{bad:?}");
         }
