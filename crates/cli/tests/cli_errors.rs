@@ -301,6 +301,17 @@ fn fit_configuration_round_trips_and_bad_files_are_named() {
     assert!(printed.status.success());
     assert!(!model.exists(), "--print-config fits nothing");
     let mut cfg: serde_json::Value = serde_json::from_slice(&printed.stdout).unwrap();
+    assert_eq!(
+        cfg["train"]["batch_size"], 1024,
+        "the recipe's rows per step"
+    );
+    let batched = args(&["--print-config", "--batch", "256"]);
+    let batched: serde_json::Value = serde_json::from_slice(&batched.stdout).unwrap();
+    assert_eq!(batched["train"]["batch_size"], 256);
+    assert_eq!(
+        args(&["--print-config", "--batch", "0"]).status.code(),
+        Some(2)
+    );
     cfg["net"]["width"] = serde_json::json!(24);
     cfg["train"]["max_steps"] = serde_json::json!(4);
     let file = write(dir.path(), "fit.json", cfg.to_string().as_bytes());

@@ -43,6 +43,9 @@ pub fn run(a: FitArgs) -> Result<()> {
     if a.max_seconds.is_some() {
         cfg.max_seconds = a.max_seconds;
     }
+    if let Some(rows) = a.batch {
+        cfg.train.batch_size = Some(rows as usize);
+    }
     match a.guard {
         Some(choice @ (GuardChoice::Stop | GuardChoice::Warn)) => {
             if !cfg.guard.is_on() {
