@@ -749,6 +749,61 @@ mod tests {
         assert!(b - a >= 0.05, "{a} -> {b}");
     }
 
+    fn run_of(length: Option<Length>, steps: u64, held_out: Option<f64>) -> PanelRun {
+        PanelRun {
+            table: "t".into(),
+            length,
+            peer: None,
+            steps,
+            plan: None,
+            stop_reason: "MaxSteps".into(),
+            guard_share: None,
+            c2st_trees_test: held_out,
+            fit_s: 1.0,
+            fit_cpu_s: None,
+            sample_s: 0.0,
+            peak_mib: None,
+            report: Report {
+                config: EvalConfig::new("target"),
+                n_real: 10,
+                n_synthetic: 10,
+                n_test: None,
+                n_holdout: None,
+                capped_rows: None,
+                shape: None,
+                trend: None,
+                alpha_beta: None,
+                c2st: None,
+                c2st_trees: None,
+                diagnostics: None,
+                mle: None,
+                dcr: None,
+                timings: Vec::new(),
+            },
+        }
+    }
+
+    #[test]
+    fn a_sweep_figure_needs_two_sweep_points() {
+        let dir = std::env::temp_dir().join(format!("scorediff-sweep-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("sweep-t.png");
+        let one = vec![
+            run_of(Some(Length::Steps(500)), 500, Some(0.4)),
+            run_of(Some(Length::Default), 18_000, Some(0.9)),
+            run_of(Some(Length::Steps(1000)), 1000, None),
+        ];
+        assert!(!sweep_figure(&path, &one, "t").unwrap());
+        assert!(!path.exists());
+        let mut two = one;
+        two.push(run_of(Some(Length::Steps(2000)), 2000, Some(0.7)));
+        assert!(sweep_figure(&path, &two, "t").unwrap());
+        let png = std::fs::read(&path).unwrap();
+        assert_eq!(&png[1..4], b"PNG");
+        assert!(!sweep_figure(&path, &two, "other table").unwrap());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     #[test]
     fn a_missing_manifest_says_how_to_make_it() {
         let dir = std::env::temp_dir().join("scorediff-no-panel-here");
