@@ -30,6 +30,7 @@ use scorediff_synth::pipeline::{FitConfig, LengthPlan, TrainingLength, fit, samp
 use scorediff_synth::tabular::{
     InferOptions, ReadOptions, Schema, Table, TargetChoice, load_table, load_typed,
 };
+use scorediff_synth::train::EarlyStop;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 use std::ops::ControlFlow;
@@ -348,20 +349,7 @@ fn one_run(
     seed: u64,
 ) -> Result<PanelRun, String> {
     let be = FaerBackend::default();
-    let mut cfg = FitConfig::default().with_seed(seed);
-    if batch.is_some() {
-        cfg.train.batch_size = batch;
-    }
-    if length == Length::Theory {
-        cfg.length = TrainingLength::theory();
-        cfg.train.max_steps = RECIPE_MAX_STEPS;
-    }
-    if let Length::Steps(n) = length {
-        // A point of the sweep trains its full length: the guard measures, never stops it.
-        cfg.train.max_steps = n;
-        cfg.length = TrainingLength::Fixed;
-        cfg.guard.action = GuardAction::Warn;
-    }
+    let cfg = run_config(length, batch, seed);
     let (started, cpu0) = (Instant::now(), cpu_seconds());
     let model = fit(&be, train, schema, &cfg, &mut |_| ControlFlow::Continue(()))
         .map_err(|e| e.to_string())?;
@@ -392,6 +380,27 @@ fn one_run(
         peak_mib,
         report,
     })
+}
+
+/// The fit configuration of a scorediff run of the panel.
+fn run_config(length: Length, batch: Option<usize>, seed: u64) -> FitConfig {
+    let mut cfg = FitConfig::default().with_seed(seed);
+    if batch.is_some() {
+        cfg.train.batch_size = batch;
+    }
+    if length == Length::Theory {
+        cfg.length = TrainingLength::theory();
+        cfg.train.max_steps = RECIPE_MAX_STEPS;
+    }
+    if let Length::Steps(n) = length {
+        // A point of the sweep trains its full length: neither the rise stop nor the guard
+        // ends it (the guard still measures).
+        cfg.train.max_steps = n;
+        cfg.length = TrainingLength::Fixed;
+        cfg.stop = EarlyStop::None;
+        cfg.guard.action = GuardAction::Warn;
+    }
+    cfg
 }
 
 /// A peer's fit on `train_csv`, sampled and scored as scorediff's runs are.
@@ -781,6 +790,19 @@ mod tests {
                 timings: Vec::new(),
             },
         }
+    }
+
+    #[test]
+    fn a_sweep_point_trains_its_full_length_and_the_default_keeps_the_recipe() {
+        let point = run_config(Length::Steps(9000), None, 0);
+        assert_eq!(point.train.max_steps, 9000);
+        assert_eq!(point.stop, EarlyStop::None);
+        assert_eq!(point.guard.action, GuardAction::Warn);
+        let default = run_config(Length::Default, Some(256), 3);
+        let recipe = FitConfig::default().with_seed(3);
+        assert_eq!(default.stop, recipe.stop);
+        assert_eq!(default.guard.action, recipe.guard.action);
+        assert_eq!(default.train.batch_size, Some(256));
     }
 
     #[test]
