@@ -2,10 +2,11 @@
 table and writes as many synthetic rows as asked (docs/panel.md, "The peers").
 
 Usage: python peers.py --peer tabularargn|gaussian_copula|ctgan --train TRAIN.csv
-       --columns A,B,... --categorical A,... --rows N --seed S --out SYN.csv
+       --columns '["A","B",...]' --categorical '["A",...]' --rows N --seed S --out SYN.csv
        [--ctgan-rows-per-fit R] [--max-seconds T]
 
-The columns and their kinds come from scorediff's schema of the table, so that every
+The columns (JSON lists of names, so that a name may hold any character) and their kinds
+come from scorediff's schema of the table, so that every
 synthesizer models the same columns the same way: categorical columns are read as text
 (missing cells stay missing), the others as numbers. Each peer runs at its library's
 defaults but for what is named here:
@@ -144,15 +145,15 @@ def main():
     p.add_argument("--peer", required=True, choices=sorted(PEERS))
     p.add_argument("--train", required=True)
     p.add_argument("--columns", required=True)
-    p.add_argument("--categorical", default="")
+    p.add_argument("--categorical", default="[]")
     p.add_argument("--rows", type=int, required=True)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True)
     p.add_argument("--ctgan-rows-per-fit", type=int, default=3_000_000)
     p.add_argument("--max-seconds", type=float, default=900.0)
     args = p.parse_args()
-    columns = [c for c in args.columns.split(",") if c]
-    categorical = {c for c in args.categorical.split(",") if c}
+    columns = json.loads(args.columns)
+    categorical = set(json.loads(args.categorical))
     warnings.filterwarnings("ignore")
     df = read_train(args.train, columns, categorical)
     seed_everything(args.seed)
@@ -167,6 +168,7 @@ def main():
     print(
         json.dumps(
             {
+                "key": args.peer,
                 "peer": label,
                 "library": library,
                 "version": version,

@@ -66,11 +66,10 @@ pub struct PanelArgs {
     pub lengths: Vec<Length>,
     /// Peer synthesizers, each a run per table.
     pub peers: Vec<Peer>,
-    /// The peers' virtual environment (made by `peers.sh` when missing).
-    pub venv: PathBuf,
-    /// Where the peers' synthetic rows are written (not in the report's directory, which is
-    /// committed: they are rows of real tables).
-    pub peer_work: PathBuf,
+    /// The peers' virtual environment (`--venv`; made by `peers.sh` when missing) and where
+    /// their synthetic rows are written (not in the report's directory, which is committed:
+    /// they are rows of real tables).
+    pub peer_env: PeerEnv,
     /// Rows per training step of every scorediff fit (the recipe's when `None`).
     pub batch: Option<usize>,
     /// Seed of every fit, sampler and evaluation.
@@ -88,8 +87,10 @@ impl PanelArgs {
             only: Vec::new(),
             lengths: vec![Length::Default],
             peers: Vec::new(),
-            venv: root.join("target/peers-venv"),
-            peer_work: root.join("target/panel-peers"),
+            peer_env: PeerEnv {
+                venv: root.join("target/peers-venv"),
+                work: root.join("target/panel-peers"),
+            },
             batch: None,
             seed: 0,
             out: root.join("docs/results/panel"),
@@ -100,7 +101,7 @@ impl PanelArgs {
             match a.as_str() {
                 "--data" => out.data = PathBuf::from(value()?),
                 "--out" => out.out = PathBuf::from(value()?),
-                "--venv" => out.venv = PathBuf::from(value()?),
+                "--venv" => out.peer_env.venv = PathBuf::from(value()?),
                 "--peers" => out.peers = Peer::parse_list(value()?)?,
                 "--only" => out.only = value()?.split(',').map(|s| s.trim().to_string()).collect(),
                 "--seed" => {
@@ -229,10 +230,6 @@ pub fn run_panel(args: &[String]) -> Result<(), String> {
         .iter()
         .filter(|t| args.only.is_empty() || args.only.contains(&t.name))
         .collect();
-    let peer_env = PeerEnv {
-        venv: args.venv.clone(),
-        work: args.peer_work.clone(),
-    };
     let mut runs = Vec::new();
     let mut failures = Vec::new();
     for t in &chosen {
@@ -265,7 +262,16 @@ pub fn run_panel(args: &[String]) -> Result<(), String> {
                 peer.key()
             );
             let csv = dir.join("train.csv");
-            match peer_run(t, &csv, &train, &test, &schema, peer, &peer_env, args.seed) {
+            match peer_run(
+                t,
+                &csv,
+                &train,
+                &test,
+                &schema,
+                peer,
+                &args.peer_env,
+                args.seed,
+            ) {
                 Ok(run) => {
                     eprintln!("{}", run_line(&run));
                     runs.push(run);
@@ -632,8 +638,8 @@ const FIGURE_LEGEND: &str = "Held-out boosted-tree C2ST (y, 1 = the detector can
     synthetic rows from the test rows) against training steps (x, log scale, grid lines at \
     powers of ten). Blue line with dots: the fixed-length sweep. Red dot and red vertical \
     line: the default recipe, at the step it ended. Green dot and line: `--length theory`. \
-    Dashed horizontal lines: the peers (orange TabularARGN, purple GaussianCopula, grey \
-    CTGAN).";
+    Horizontal lines across the sweep: the peers (orange TabularARGN, purple GaussianCopula, \
+    grey CTGAN).";
 
 /// The sweep figure of `table`: written when the runs hold at least two sweep lengths with a
 /// held-out C2ST; `Ok(false)` otherwise.
@@ -668,19 +674,19 @@ fn sweep_figure(path: &Path, runs: &[PanelRun], table: &str) -> Result<bool, Str
         }
     }
     for (peer, color) in [
-        ("TabularARGN", plot::ORANGE),
-        ("GaussianCopula", plot::PURPLE),
-        ("CTGAN", plot::GREY),
+        (Peer::TabularArgn, plot::ORANGE),
+        (Peer::GaussianCopula, plot::PURPLE),
+        (Peer::Ctgan, plot::GREY),
     ] {
         for r in mine
             .iter()
-            .filter(|r| r.peer.as_ref().is_some_and(|p| p.peer == peer))
+            .filter(|r| r.peer.as_ref().is_some_and(|p| p.key == peer))
         {
             if let Some(q) = r.c2st_trees_test {
                 series.push(Series {
                     points: vec![(lo, q), (hi, q)],
                     color,
-                    style: Style::Dashed,
+                    style: Style::Line,
                 });
             }
         }

@@ -15,10 +15,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// A peer synthesizer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Peer {
     /// mostlyai-engine's TabularARGN at its defaults (its own early stopping).
+    #[serde(rename = "tabularargn")]
     TabularArgn,
     /// SDV's GaussianCopulaSynthesizer at its defaults.
     GaussianCopula,
@@ -30,7 +31,7 @@ impl Peer {
     /// Every peer, in the report's order.
     pub const ALL: [Peer; 3] = [Peer::TabularArgn, Peer::GaussianCopula, Peer::Ctgan];
 
-    /// The name `peers.py --peer` and `--peers` take.
+    /// The name `peers.py --peer` and `--peers` take (the serde name too).
     pub fn key(self) -> &'static str {
         match self {
             Peer::TabularArgn => "tabularargn",
@@ -71,6 +72,8 @@ impl Peer {
 /// What `peers.py` printed of a fit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PeerFit {
+    /// The peer that ran (`peers.py` prints the `--peer` it was given).
+    pub key: Peer,
     /// The peer's display name.
     pub peer: String,
     /// Its library and the version that ran.
@@ -152,8 +155,8 @@ pub fn run_peer(
         .args(["--peer", peer.key()])
         .arg("--train")
         .arg(train_csv)
-        .args(["--columns", &columns.join(",")])
-        .args(["--categorical", &categorical.join(",")])
+        .args(["--columns", &json_list(&columns)])
+        .args(["--categorical", &json_list(&categorical)])
         .args(["--rows", &rows.to_string(), "--seed", &seed.to_string()])
         .arg("--out")
         .arg(&out)
@@ -177,6 +180,11 @@ pub fn run_peer(
     Ok((fit, syn))
 }
 
+/// Column names as a JSON list: a name may hold commas or quotes.
+fn json_list(names: &[String]) -> String {
+    serde_json::to_string(names).expect("a list of strings serialises")
+}
+
 /// The last line of the script's output that is a fit record (libraries may print before).
 fn parse_fit(stdout: &str) -> Result<PeerFit, String> {
     stdout
@@ -197,6 +205,12 @@ mod tests {
             Peer::parse_list("ctgan, tabularargn").unwrap(),
             vec![Peer::Ctgan, Peer::TabularArgn]
         );
+        for p in Peer::ALL {
+            assert_eq!(
+                serde_json::to_string(&p).unwrap(),
+                format!("\"{}\"", p.key())
+            );
+        }
         let e = Peer::parse_list("ctgan,tvae").unwrap_err();
         assert!(
             e.contains("\"tvae\"") && e.contains("gaussian_copula"),
@@ -206,11 +220,12 @@ mod tests {
 
     #[test]
     fn reads_the_fit_record_after_library_chatter() {
-        let out = "epoch 1\n{\"not\": \"a fit\"}\n{\"peer\": \"CTGAN\", \"library\": \"sdv\", \"version\": \"2.0.0\", \
+        let out = "epoch 1\n{\"not\": \"a fit\"}\n{\"key\": \"ctgan\", \"peer\": \"CTGAN\", \"library\": \"sdv\", \"version\": \"2.0.0\", \
                    \"settings\": {\"epochs\": 300}, \"rows\": 10, \"fit_s\": 1.5, \"fit_cpu_s\": 2.5, \
                    \"sample_s\": 0.1, \"sample_cpu_s\": 0.1}\n";
         let fit = parse_fit(out).unwrap();
         assert_eq!(fit.rows, 10);
+        assert_eq!(fit.key, Peer::Ctgan);
         assert_eq!(fit.describe(), "CTGAN (sdv 2.0.0; epochs 300)");
         assert!(parse_fit("nothing here\n").is_err());
     }
