@@ -15,11 +15,13 @@
 
 mod error;
 pub mod ops;
+pub mod requirement;
 
 pub use error::{BackendError, Result, arg_err, shape_err};
 pub use ops::{
     Activation, AdamStep, ArcCos, Average, Binary, ColumnBlock, Layout, Transpose, Unary,
 };
+pub use requirement::{Choice, Interval, RowCondition};
 
 use std::fmt::Debug;
 

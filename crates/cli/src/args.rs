@@ -23,6 +23,9 @@ pub enum Command {
     Sample(SampleArgs),
     /// Compare a synthetic table with the real one: fidelity, utility and privacy metrics.
     Eval(EvalArgs),
+    /// Fill the missing cells of a table from a model directory, every other cell kept as
+    /// read, and write it as CSV.
+    Impute(ImputeArgs),
     /// Fit, sample and evaluate the default table in one go (Credit Default when
     /// ../shared/data/credit-default exists, else the red wine quality table).
     Quickstart(QuickstartArgs),
@@ -55,9 +58,9 @@ pub enum BackendChoice {
     Wgpu,
 }
 
-/// How to read an input table.
+/// How to read a file.
 #[derive(Debug, Clone, Args)]
-pub struct ReadArgs {
+pub struct FileArgs {
     /// Field delimiter of a CSV file (detected when absent).
     #[arg(long)]
     pub delimiter: Option<char>,
@@ -68,12 +71,6 @@ pub struct ReadArgs {
     /// .xls has two header rows, the second one holds the names).
     #[arg(long)]
     pub header_row: Option<usize>,
-    /// Schema JSON to use instead of inferring one (see `scorediff schema`).
-    #[arg(long)]
-    pub schema: Option<PathBuf>,
-    /// Name of the target column (default: the last column; applies on top of --schema).
-    #[arg(long)]
-    pub target: Option<String>,
     /// A cell text to read as a missing value, besides the empty cell, NA, NaN, N/A, null
     /// and ? (repeatable; compared ignoring case).
     #[arg(long, value_name = "TOKEN")]
@@ -82,6 +79,19 @@ pub struct ReadArgs {
     /// detected when absent).
     #[arg(long)]
     pub encoding: Option<String>,
+}
+
+/// How to read an input table and type its columns.
+#[derive(Debug, Clone, Args)]
+pub struct ReadArgs {
+    #[command(flatten)]
+    pub file: FileArgs,
+    /// Schema JSON to use instead of inferring one (see `scorediff schema`).
+    #[arg(long)]
+    pub schema: Option<PathBuf>,
+    /// Name of the target column (default: the last column; applies on top of --schema).
+    #[arg(long)]
+    pub target: Option<String>,
 }
 
 /// A positive, finite number of seconds.
@@ -208,6 +218,41 @@ pub struct SampleArgs {
     /// Spacing of the sampler's time grid (default: the model's).
     #[arg(long, value_enum)]
     pub grid: Option<GridArg>,
+    /// Generate only rows meeting a condition (repeatable; all must hold): `NAME=VALUE`,
+    /// `NAME=A|B` (categories), `NAME=LO..HI` (a range, ends included; `LO..` and `..HI`
+    /// open). Conditioned columns hold exactly; the rest is drawn from the model given them,
+    /// with no rejection.
+    #[arg(long = "where", value_name = "CONDITION")]
+    pub conditions: Vec<String>,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+#[derive(Debug, Args)]
+pub struct ImputeArgs {
+    /// The model directory written by `scorediff fit`.
+    pub model: PathBuf,
+    /// The table with missing cells (CSV, .xls or .xlsx), typed by the model's schema: it
+    /// needs every column the model was fitted on; other columns are kept as they are.
+    pub table: PathBuf,
+    /// Output CSV file (`-` writes to standard output): the table with the missing cells of
+    /// the model's columns filled, every other cell as read.
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// Draws per missing cell: 1 fills each with one draw of the model's law given the row's
+    /// known cells (run seeds 0, 1, ... for multiple imputation); more fill it with the point
+    /// estimate over that many draws (the mean of a numerical cell, the most probable
+    /// category), as scikit-learn's imputers do [default: 30].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub draws: Option<u64>,
+    /// Number of sampler steps (default: as many network passes as the model's sampler).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub steps: Option<u64>,
+    /// Reverse sampler (default: dpm-solver-2m; see `sample --sampler`).
+    #[arg(long, value_enum)]
+    pub sampler: Option<SamplerArg>,
+    #[command(flatten)]
+    pub file: FileArgs,
     #[command(flatten)]
     pub common: Common,
 }
@@ -273,6 +318,11 @@ pub struct EvalArgs {
     /// Skip the plots of the HTML report.
     #[arg(long)]
     pub no_plots: bool,
+    /// Compare only the rows meeting a condition, in every table (repeatable; the syntax of
+    /// `sample --where`): the fidelity of a conditioned sample against the real rows of its
+    /// condition. The utility test is skipped when the target keeps one class.
+    #[arg(long = "where", value_name = "CONDITION")]
+    pub conditions: Vec<String>,
     #[command(flatten)]
     pub read: ReadArgs,
     #[command(flatten)]

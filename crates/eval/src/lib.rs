@@ -6,7 +6,8 @@
 //! XGBoost-style boosted trees; synthcity's naive `AlphaPrecision`; an
 //! XGBoost-style machine-learning-efficiency test; the distance-to-closest-record test).
 //! Each metric lives in its own module with its own public function ([`diagnose`] says where
-//! the tree detector sees the synthetic rows); [`evaluate`] runs them
+//! the tree detector sees the synthetic rows; [`imputation`] scores filled-in cells and
+//! holds the baseline imputers); [`evaluate`] runs them
 //! all and returns a [`Report`], which [`write_report`] turns into `report.json` and a
 //! self-contained `report.html`.
 //!
@@ -28,6 +29,7 @@ pub mod error;
 pub mod evaluate;
 pub mod gbdt;
 pub mod html;
+pub mod imputation;
 pub mod knn;
 pub mod logistic;
 pub mod mle;

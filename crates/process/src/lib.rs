@@ -32,6 +32,7 @@
 //! # Ok::<(), scorediff_process::ProcessError>(())
 //! ```
 
+pub mod condition;
 mod error;
 mod gaussian;
 mod noise;
@@ -40,6 +41,9 @@ mod sampler;
 mod score;
 mod time;
 
+pub use condition::{
+    Choice, Condition, ConditionMethod, ConditionedDenoiser, Interval, RowCondition,
+};
 pub use error::{ProcessError, Result};
 pub use gaussian::{ExactScore, GaussianMixture, MixtureSample};
 pub use noise::{NoiseDraw, NoisedBatch, apply_noise, noise_batch, noise_matrix, standard_normal};
@@ -47,8 +51,8 @@ pub use process::{
     ForwardProcess, OrnsteinUhlenbeck, ProcessConfig, VpCosine, VpLinear, score_coefficients,
 };
 pub use sampler::{
-    SampleProgress, SamplerConfig, SamplerKind, TimeGrid, sample, sample_seeded,
-    sample_with_progress,
+    SampleProgress, SamplerConfig, SamplerKind, TimeGrid, sample, sample_conditioned,
+    sample_seeded, sample_with_progress,
 };
 pub use score::{
     Denoiser, DenoiserFromScore, FnDenoiser, FnScore, ParametricScore, ScoreModel, check_inputs,

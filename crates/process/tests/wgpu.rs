@@ -159,3 +159,15 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn conditioned_sampling_holds_a_known_value_and_steers_the_rest() {
+    let Some(be) = gpu() else { return };
+    common::condition::a_known_value_holds_exactly_and_steers_a_correlated_coordinate(be);
+}
+
+#[test]
+fn conditioned_sampling_holds_a_category_set() {
+    let Some(be) = gpu() else { return };
+    common::condition::a_category_set_holds_exactly_and_picks_its_component(be);
+}

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use scorediff_eval::{EvalConfig, Progress, Report, evaluate, make_plots, write_report};
-use scorediff_tabular::{ColumnKind, Schema, Table};
+use scorediff_tabular::{ColumnData, ColumnKind, Schema, Table};
 
 use crate::{Error, Result};
 
@@ -38,7 +38,13 @@ pub fn evaluate_synthetic(
     seed: u64,
     progress: &dyn Progress,
 ) -> Result<Report> {
-    let cfg = protocol(schema, seed)?;
+    let mut cfg = protocol(schema, seed)?;
+    // A table of one target class (the real rows of a condition on the target) has nothing
+    // for a classifier to learn: no utility test.
+    if cfg.mle && target_classes(real, &cfg.target) < 2 {
+        cfg.mle = false;
+        cfg.mle_real_reference = false;
+    }
     Ok(evaluate(
         real,
         test,
@@ -47,6 +53,18 @@ pub fn evaluate_synthetic(
         &cfg,
         progress,
     )?)
+}
+
+/// The number of distinct present values of `target` in `table`.
+fn target_classes(table: &Table, target: &str) -> usize {
+    match table.column(target).map(|c| &c.data) {
+        Some(ColumnData::Categorical(v)) => {
+            let distinct: std::collections::HashSet<&str> =
+                v.iter().flatten().map(String::as_str).collect();
+            distinct.len()
+        }
+        _ => 2,
+    }
 }
 
 /// Writes `report.json` and `report.html` (with the marginal and correlation figures unless

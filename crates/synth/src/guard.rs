@@ -291,6 +291,7 @@ impl Guard {
             encoder,
             process,
             self.config.rows,
+            None,
             sampler,
             &mut rng,
             &mut |_, _| {},

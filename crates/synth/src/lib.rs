@@ -5,7 +5,11 @@
 //! command line (the `scorediff` binary, `cargo xtask`, and the bindings to come build on
 //! it, in the `fit` / `sample` vocabulary of SDV and scikit-learn):
 //! - [`pipeline`]: [`FitConfig`] (the default recipe, docs/recipe.md), [`pipeline::fit`],
-//!   [`pipeline::sample`] and the chunked [`pipeline::sample_chunks`], in memory;
+//!   [`pipeline::sample`], [`pipeline::sample_where`] (rows meeting conditions) and the
+//!   chunked [`pipeline::sample_chunks`], in memory;
+//! - [`condition`]: conditions on columns as users write them (`AGE=60..70`), checked
+//!   against a model;
+//! - [`impute`]: a table's missing cells filled from the model given each row's known cells;
 //! - [`model`]: the model directory (save, load and its checks);
 //! - [`config_file`]: fit configurations as JSON files (`--config`, `--print-config`);
 //! - [`evaluate`]: the benchmark protocol (DESIGN.md §3) for a table's schema;
@@ -48,12 +52,14 @@ pub use scorediff_train as train;
 #[cfg(feature = "wgpu")]
 pub use scorediff_wgpu as wgpu;
 
+pub mod condition;
 pub mod config_file;
 pub mod data;
 pub mod device;
 mod error;
 pub mod evaluate;
 pub mod guard;
+pub mod impute;
 pub mod length;
 pub mod main_job;
 pub mod model;

@@ -207,6 +207,7 @@ fn sample_to_file<B: Backend>(
         be,
         model,
         model.n_train_rows,
+        &[],
         &model.config.sampler,
         path,
         &mut |d, t| progress.sampled(d, t),

@@ -254,6 +254,15 @@ pub enum TabularError {
         /// The table column the entry belongs to.
         column: String,
     },
+    /// A condition on a column that the encoder cannot hold (conditional sampling,
+    /// imputation).
+    #[error("condition on column `{column_}`: {message}", column_ = one_line(.column))]
+    Condition {
+        /// The column.
+        column: String,
+        /// What is wrong, and what would do.
+        message: String,
+    },
     /// A bad argument (for instance a split fraction outside [0, 1)).
     #[error("invalid argument: {message}")]
     InvalidArgument {

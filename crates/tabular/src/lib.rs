@@ -31,7 +31,9 @@ pub mod table;
 pub mod write;
 
 pub use datetime::{DatetimeFormat, DatetimeKind};
-pub use encode::{Block, ColumnCodec, Encoder, EncoderOptions, Matrix, NumericalTransform};
+pub use encode::{
+    Block, CellRequirement, ColumnCodec, Encoder, EncoderOptions, Matrix, NumericalTransform,
+};
 pub use error::{Result, TabularError};
 pub use id::IdShape;
 pub use number::NumberFormat;

@@ -17,7 +17,7 @@ use std::sync::Mutex;
 
 use crate::error::{Result, TabularError};
 use crate::number::{NumberFormat, float_text};
-use crate::schema::Schema;
+use crate::schema::{ColumnSchema, Schema};
 use crate::table::{ColumnData, Table};
 
 /// Temporary files and directories not yet renamed into place.
@@ -215,6 +215,31 @@ enum CellFormat<'a> {
     Datetime(&'a crate::datetime::DatetimeFormat),
 }
 
+impl<'a> CellFormat<'a> {
+    /// The format of a column described by `column` (none: shortest numbers).
+    fn of(column: Option<&'a ColumnSchema>) -> Self {
+        match column.and_then(|c| c.datetime.as_ref()) {
+            Some(f) => CellFormat::Datetime(f),
+            None => CellFormat::Number(column.map(|c| c.format)),
+        }
+    }
+
+    fn text(&self, x: f64) -> String {
+        match self {
+            CellFormat::Datetime(f) => f.format(x),
+            CellFormat::Number(Some(f)) => f.format(x),
+            CellFormat::Number(None) => float_text(x),
+        }
+    }
+}
+
+/// The text a CSV output writes for the numerical value `x` of a column described by
+/// `column`: a datetime in its format, a number in its [`NumberFormat`], or in shortest form
+/// without a schema entry.
+pub fn number_text(x: f64, column: Option<&ColumnSchema>) -> String {
+    CellFormat::of(column).text(x)
+}
+
 fn write_rows<W: Write>(
     out: &mut csv::Writer<W>,
     table: &Table,
@@ -223,24 +248,14 @@ fn write_rows<W: Write>(
     let formats: Vec<CellFormat> = table
         .columns
         .iter()
-        .map(|c| {
-            let cs = schema.and_then(|s| s.column(&c.name));
-            match cs.and_then(|c| c.datetime.as_ref()) {
-                Some(f) => CellFormat::Datetime(f),
-                None => CellFormat::Number(cs.map(|c| c.format)),
-            }
-        })
+        .map(|c| CellFormat::of(schema.and_then(|s| s.column(&c.name))))
         .collect();
     let mut record: Vec<String> = Vec::with_capacity(table.n_cols());
     for i in 0..table.n_rows() {
         record.clear();
         for (c, f) in table.columns.iter().zip(&formats) {
             record.push(match &c.data {
-                ColumnData::Numerical(v) => v[i].map_or_else(String::new, |x| match f {
-                    CellFormat::Datetime(f) => f.format(x),
-                    CellFormat::Number(Some(f)) => f.format(x),
-                    CellFormat::Number(None) => float_text(x),
-                }),
+                ColumnData::Numerical(v) => v[i].map_or_else(String::new, |x| f.text(x)),
                 ColumnData::Categorical(v) => v[i].clone().unwrap_or_default(),
             });
         }

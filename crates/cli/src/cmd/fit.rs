@@ -65,7 +65,7 @@ pub fn run(a: FitArgs) -> Result<()> {
     }
     // Refuse a destination that is not ours before any work, not after the training.
     check_destination(&a.model)?;
-    let read = read_options(&a.read)?;
+    let read = read_options(&a.read.file)?;
     let user = user_schema(&a.read)?;
     let (table, schema) = load_table(&a.table, &read, user.as_ref(), &infer_options(&a.read))?;
     let talk = !(a.common.quiet || a.common.json);

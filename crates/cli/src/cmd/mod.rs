@@ -2,11 +2,12 @@
 
 mod eval;
 mod fit;
+mod impute;
 mod quickstart;
 mod sample;
 mod schema;
 
-use crate::args::{BackendChoice, Cli, Command, ReadArgs};
+use crate::args::{BackendChoice, Cli, Command, FileArgs, ReadArgs};
 use scorediff_synth::device::{BackendKind, OnBackend, run_on};
 use scorediff_synth::tabular::{InferOptions, ReadOptions, Schema, TargetChoice};
 use scorediff_synth::{Error, Result};
@@ -31,12 +32,13 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Eval(a) => eval::run(a),
         Command::Fit(a) => fit::run(a),
         Command::Sample(a) => sample::run(a),
+        Command::Impute(a) => impute::run(a),
         Command::Quickstart(a) => quickstart::run(a),
     }
 }
 
 /// The reader options a user gave.
-pub fn read_options(a: &ReadArgs) -> Result<ReadOptions> {
+pub fn read_options(a: &FileArgs) -> Result<ReadOptions> {
     let mut opts = ReadOptions::default();
     if let Some(d) = a.delimiter {
         let byte = u8::try_from(u32::from(d)).map_err(|_| {

@@ -5,8 +5,9 @@ use super::print_json;
 use crate::args::SampleArgs;
 use crate::progress::Bar;
 use scorediff_synth::backend::Backend;
+use scorediff_synth::condition::{parse_where, resolve, warnings};
 use scorediff_synth::device::OnBackend;
-use scorediff_synth::pipeline::{Model, sample_to_csv};
+use scorediff_synth::pipeline::{Model, conditioned_sampler, sample_to_csv};
 use scorediff_synth::{Error, Result};
 use serde::Serialize;
 use std::path::PathBuf;
@@ -31,6 +32,7 @@ pub fn run(a: SampleArgs) -> Result<()> {
         sampler: a.sampler.map(Into::into),
         grid: a.grid.map(Into::into),
         seed: a.common.seed,
+        conditions: a.conditions,
         bars: !a.common.quiet,
     };
     let summary = dispatch(a.common.backend, job)?;
@@ -79,6 +81,8 @@ pub struct SampleJob {
     pub grid: Option<scorediff_synth::process::TimeGrid>,
     /// The seed asked for; `None`: the model's sampler seed (the fit's seed).
     pub seed: Option<u64>,
+    /// `--where` conditions, as typed.
+    pub conditions: Vec<String>,
     pub bars: bool,
 }
 
@@ -91,7 +95,23 @@ impl OnBackend for SampleJob {
         if rows == 0 {
             return Err(Error::Usage("--rows must be at least 1".into()));
         }
-        let mut sampler = model.config.sampler;
+        let conditions = self
+            .conditions
+            .iter()
+            .map(|c| parse_where(c, &model.schema))
+            .collect::<Result<Vec<_>>>()?;
+        let conditions = resolve(&conditions, &model.schema, &model.encoder)?;
+        for w in warnings(&conditions, model.n_train_rows) {
+            eprintln!("scorediff: warning: {w}");
+        }
+        // Conditioned draws cost two passes per step: their own default sampler, unless the
+        // user names one.
+        let mut sampler = if conditions.is_empty() || self.sampler.is_some() || self.steps.is_some()
+        {
+            model.config.sampler
+        } else {
+            conditioned_sampler(&model.config.sampler)
+        };
         if let Some(steps) = self.steps {
             sampler.steps = steps;
         }
@@ -112,6 +132,7 @@ impl OnBackend for SampleJob {
             &be,
             &model,
             rows,
+            &conditions,
             &sampler,
             &self.out,
             &mut progress,

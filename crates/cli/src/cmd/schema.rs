@@ -6,7 +6,7 @@ use scorediff_synth::Result;
 use scorediff_synth::tabular::{Schema, read_path};
 
 pub fn run(a: SchemaArgs) -> Result<()> {
-    let raw = read_path(&a.table, &read_options(&a.read)?)?;
+    let raw = read_path(&a.table, &read_options(&a.read.file)?)?;
     let user = user_schema(&a.read)?;
     let schema = Schema::infer_with(&raw, &infer_options(&a.read), user.as_ref())?;
     match &a.out {

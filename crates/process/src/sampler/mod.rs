@@ -11,13 +11,14 @@ pub use grid::TimeGrid;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use scorediff_backend::Backend;
+use scorediff_backend::{Backend, DeviceMatrix};
 use serde::{Deserialize, Serialize};
 
+use crate::condition::{Condition, ConditionMethod, ConditionedDenoiser};
 use crate::error::{Result, config_err};
 use crate::noise::standard_normal;
 use crate::process::{ForwardProcess, score_coefficients};
-use crate::score::{Denoiser, DenoiserFromScore, ScoreModel};
+use crate::score::{Denoiser, DenoiserFromScore, ParametricScore, ScoreModel};
 
 /// Which discretisation of the reverse dynamics to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -61,6 +62,9 @@ pub struct SamplerConfig {
     pub batch_size: usize,
     /// Seed of [`sample_seeded`] (ignored by [`sample`], which takes an RNG).
     pub seed: u64,
+    /// How [`sample_conditioned`] carries a condition to the coordinates it does not hold
+    /// ([`crate::condition`]). Absent in older configurations: the default.
+    pub condition: ConditionMethod,
 }
 
 impl Default for SamplerConfig {
@@ -74,6 +78,7 @@ impl Default for SamplerConfig {
             final_denoise: true,
             batch_size: 4096,
             seed: 0,
+            condition: ConditionMethod::default(),
         }
     }
 }
@@ -169,97 +174,174 @@ where
     S: ScoreModel<B> + ?Sized,
     R: Rng + ?Sized,
 {
-    if d == 0 {
-        return Err(config_err("cannot sample records of dimension 0"));
-    }
-    let times = config.grid_times(process)?;
-    if n_rows == 0 {
-        return Ok(backend.zeros(0, d)?);
-    }
-    let n_batches = n_rows.div_ceil(config.batch_size);
-    let steps_per_batch = config.steps + usize::from(config.final_denoise);
-    let mut report = SampleProgress {
-        steps_done: 0,
-        steps_total: n_batches * steps_per_batch,
-        rows_done: 0,
-        rows_total: n_rows,
-    };
-    let mut batches = Vec::with_capacity(n_batches);
-    for start in (0..n_rows).step_by(config.batch_size) {
-        let rows = config.batch_size.min(n_rows - start);
-        let mut on_step = |done: usize| {
-            report.steps_done += done;
-            progress(report);
-        };
-        let out = run_batch(
-            backend,
-            process,
-            score,
-            rows,
-            d,
-            config,
-            &times,
-            rng,
-            &mut on_step,
-        )?;
-        report.rows_done += rows;
-        progress(report);
-        batches.push(out);
-    }
-    let parts: Vec<&B::Matrix> = batches.iter().collect();
-    Ok(backend.concat_rows(&parts)?)
+    let run = Batches::new(backend, process, config, d)?;
+    run.sample(n_rows, rng, progress, &mut |_, rows, y, rng, on_step| {
+        let final_denoiser = DenoiserFromScore::new(process, score);
+        run.integrate(score, &final_denoiser, rows, y, rng, on_step)
+    })
 }
 
-/// Integrates one batch of `rows` trajectories along `times`.
-#[allow(clippy::too_many_arguments)]
-fn run_batch<B, P, S, R>(
+/// Draws one record for each row of `condition` from the law of the data conditioned on
+/// that row's requirement (see [`crate::condition`]), with `denoiser` the unconditional
+/// model's `E[X_0 | X_t = x]` and the configured reverse sampler. Random numbers come from
+/// `rng` in the order of [`sample`], so a condition that requires nothing of any row draws
+/// the same start as an unconditional run of the same seed.
+pub fn sample_conditioned<B, P, D, R>(
     backend: &B,
     process: &P,
-    score: &S,
-    rows: usize,
-    d: usize,
+    denoiser: &D,
+    condition: &Condition,
     config: &SamplerConfig,
-    times: &[f64],
     rng: &mut R,
-    on_step: &mut dyn FnMut(usize),
+    progress: &mut dyn FnMut(SampleProgress),
 ) -> Result<B::Matrix>
 where
     B: Backend,
     P: ForwardProcess + ?Sized,
-    S: ScoreModel<B> + ?Sized,
+    D: Denoiser<B> + ?Sized,
     R: Rng + ?Sized,
 {
-    // Start from the stationary law N(0, I) of OU and VP processes.
-    let start = standard_normal(rng, rows * d);
-    let mut y = backend.from_host(rows, d, &start)?;
-    match config.kind {
-        // Multistep: the solver carries its previous denoiser value across steps.
-        SamplerKind::DpmSolver2m => {
-            y = dpm::integrate(backend, process, score, y, times, on_step)?;
+    let run = Batches::new(backend, process, config, condition.width())?;
+    run.sample(
+        condition.n_rows(),
+        rng,
+        progress,
+        &mut |start, rows, y, rng, on_step| {
+            let rows_cond = condition.rows(start, rows);
+            let conditioned =
+                ConditionedDenoiser::new(process, denoiser, rows_cond, config.condition);
+            let score = ParametricScore::new(process, &conditioned);
+            run.integrate(&score, &conditioned, rows, y, rng, on_step)
+        },
+    )
+}
+
+/// One sampling run: the settings every batch shares.
+struct Batches<'a, B, P: ?Sized> {
+    backend: &'a B,
+    process: &'a P,
+    config: &'a SamplerConfig,
+    d: usize,
+    /// The time grid from `T` down to `T0`.
+    times: Vec<f64>,
+}
+
+/// Integrates one batch: `(first row, rows, start state, rng, on_step)` to the records.
+type BatchFn<'f, B, R> = dyn FnMut(
+        usize,
+        usize,
+        <B as scorediff_backend::Device>::Matrix,
+        &mut R,
+        &mut dyn FnMut(usize),
+    ) -> Result<<B as scorediff_backend::Device>::Matrix>
+    + 'f;
+
+impl<'a, B: Backend, P: ForwardProcess + ?Sized> Batches<'a, B, P> {
+    /// Checks the settings and records of width `d`, and lays out the time grid.
+    fn new(backend: &'a B, process: &'a P, config: &'a SamplerConfig, d: usize) -> Result<Self> {
+        if d == 0 {
+            return Err(config_err("cannot sample records of dimension 0"));
         }
-        kind => {
-            for pair in times.windows(2) {
-                let ts = (pair[0], pair[1]);
-                y = match kind {
-                    SamplerKind::EulerMaruyama => {
-                        euler::step(backend, process, score, &y, ts, rng)?
-                    }
-                    SamplerKind::ExponentialIntegrator => {
-                        expint::step(backend, process, score, &y, ts, rng)?
-                    }
-                    // Heun (DpmSolver2m is handled above).
-                    _ => heun::step(backend, process, score, &y, ts)?,
-                };
-                on_step(1);
+        let times = config.grid_times(process)?;
+        Ok(Self {
+            backend,
+            process,
+            config,
+            d,
+            times,
+        })
+    }
+
+    /// Runs `n_rows` rows in batches of `config.batch_size`: per batch, the start drawn from
+    /// `N(0, I)` with `rng`, then `batch` integrates it; progress after every step.
+    fn sample<R: Rng + ?Sized>(
+        &self,
+        n_rows: usize,
+        rng: &mut R,
+        progress: &mut dyn FnMut(SampleProgress),
+        batch: &mut BatchFn<'_, B, R>,
+    ) -> Result<B::Matrix> {
+        let (config, d) = (self.config, self.d);
+        if n_rows == 0 {
+            return Ok(self.backend.zeros(0, d)?);
+        }
+        let n_batches = n_rows.div_ceil(config.batch_size);
+        let steps_per_batch = config.steps + usize::from(config.final_denoise);
+        let mut report = SampleProgress {
+            steps_done: 0,
+            steps_total: n_batches * steps_per_batch,
+            rows_done: 0,
+            rows_total: n_rows,
+        };
+        let mut batches = Vec::with_capacity(n_batches);
+        for start in (0..n_rows).step_by(config.batch_size) {
+            let rows = config.batch_size.min(n_rows - start);
+            let mut on_step = |done: usize| {
+                report.steps_done += done;
+                progress(report);
+            };
+            // Start from the stationary law N(0, I) of OU and VP processes.
+            let y = self
+                .backend
+                .from_host(rows, d, &standard_normal(rng, rows * d))?;
+            let out = batch(start, rows, y, rng, &mut on_step)?;
+            report.rows_done += rows;
+            progress(report);
+            batches.push(out);
+        }
+        let parts: Vec<&B::Matrix> = batches.iter().collect();
+        Ok(self.backend.concat_rows(&parts)?)
+    }
+
+    /// Integrates one batch of `rows` trajectories from `y` at `T` along the grid with
+    /// `score`, and returns `final_denoiser`'s records at `T0` when the configuration asks
+    /// for the final denoising (the state otherwise).
+    fn integrate<S, F, R>(
+        &self,
+        score: &S,
+        final_denoiser: &F,
+        rows: usize,
+        mut y: B::Matrix,
+        rng: &mut R,
+        on_step: &mut dyn FnMut(usize),
+    ) -> Result<B::Matrix>
+    where
+        S: ScoreModel<B> + ?Sized,
+        F: Denoiser<B> + ?Sized,
+        R: Rng + ?Sized,
+    {
+        let (backend, process, config, times) =
+            (self.backend, self.process, self.config, &self.times);
+        debug_assert_eq!(y.rows(), rows);
+        match config.kind {
+            // Multistep: the solver carries its previous denoiser value across steps.
+            SamplerKind::DpmSolver2m => {
+                y = dpm::integrate(backend, process, score, y, times, on_step)?;
+            }
+            kind => {
+                for pair in times.windows(2) {
+                    let ts = (pair[0], pair[1]);
+                    y = match kind {
+                        SamplerKind::EulerMaruyama => {
+                            euler::step(backend, process, score, &y, ts, rng)?
+                        }
+                        SamplerKind::ExponentialIntegrator => {
+                            expint::step(backend, process, score, &y, ts, rng)?
+                        }
+                        // Heun (DpmSolver2m is handled above).
+                        _ => heun::step(backend, process, score, &y, ts)?,
+                    };
+                    on_step(1);
+                }
             }
         }
+        if config.final_denoise {
+            let t0 = times[times.len() - 1];
+            y = final_denoiser.denoise_at(backend, &y, t0)?;
+            on_step(1);
+        }
+        Ok(y)
     }
-    if config.final_denoise {
-        let t0 = times[times.len() - 1];
-        y = DenoiserFromScore::new(process, score).denoise_at(backend, &y, t0)?;
-        on_step(1);
-    }
-    Ok(y)
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! generic over the backend, which each backend's test file instantiates.
 #![allow(dead_code)]
 
+pub mod condition;
 pub mod noising;
 pub mod sampling;
 pub mod score;

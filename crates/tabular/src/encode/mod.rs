@@ -22,6 +22,7 @@
 //! that error stays below half the column's resolution (see [`quantile`]; for Credit Default
 //! the worst error is a fraction of a unit, and the round trip is tested exact).
 
+pub mod condition;
 pub mod matrix;
 pub mod normal;
 pub mod numerical;
@@ -37,6 +38,7 @@ use rand::Rng;
 use scorediff_backend::{ColumnBlock, Layout};
 use serde::{Deserialize, Serialize};
 
+pub use condition::CellRequirement;
 pub use matrix::Matrix;
 use numerical::{NumericalEncoder, NumericalMap};
 use onehot::OneHotEncoder;
@@ -627,9 +629,28 @@ fn fit_onehot(values: &[Option<String>], listed: &[String], scale: f64) -> OneHo
         .cloned()
         .chain(listed.iter().cloned().map(Some))
         .collect();
+    let categories = sorted_categories(&all);
+    let missing = values.iter().any(Option::is_none);
+    let mut counts = vec![0usize; categories.len() + usize::from(missing)];
+    let position: std::collections::HashMap<&str, usize> = categories
+        .iter()
+        .enumerate()
+        .map(|(k, c)| (c.as_str(), k))
+        .collect();
+    for v in values {
+        let k = match v {
+            Some(text) => position.get(text.as_str()).copied(),
+            None => Some(categories.len()),
+        };
+        if let Some(k) = k {
+            counts[k] += 1;
+        }
+    }
+    let n = values.len().max(1) as f64;
     OneHotEncoder {
-        categories: sorted_categories(&all),
-        missing: values.iter().any(Option::is_none),
+        shares: counts.iter().map(|&c| c as f64 / n).collect(),
+        categories,
+        missing,
         scale,
     }
 }

@@ -107,6 +107,24 @@ impl NumericalMap {
             NumericalMap::Standard(m) => m.decode(z),
         }
     }
+
+    /// The scores of the values in `[lo, hi]` (see [`QuantileMap::score_bounds`]; a
+    /// standardisation maps the ends).
+    pub fn score_bounds(&self, lo: f64, hi: f64) -> (f64, f64) {
+        match self {
+            NumericalMap::Quantile(m) => m.score_bounds(lo, hi),
+            NumericalMap::Standard(m) => (m.encode(lo), m.encode(hi)),
+        }
+    }
+
+    /// The training share of present values in `[lo, hi]`, where the map knows it (the
+    /// quantile map's knots; `None` for a standardisation).
+    pub fn probability(&self, lo: f64, hi: f64) -> Option<f64> {
+        match self {
+            NumericalMap::Quantile(m) => Some(m.probability(lo, hi)),
+            NumericalMap::Standard(_) => None,
+        }
+    }
 }
 
 /// One numerical column's encoder. Its block is the score, followed, when the training column
@@ -164,6 +182,11 @@ impl NumericalEncoder {
         1 + usize::from(self.indicator)
     }
 
+    /// The score of a present value `x` (the first entry of its block).
+    pub fn score(&self, x: f64) -> f64 {
+        self.map.encode(x)
+    }
+
     /// Writes the block of value `x` into `out` (length [`Self::width`]).
     pub fn encode(&self, x: Option<f64>, out: &mut [f32]) {
         self.write(x.map(|x| self.map.encode(x)), out);
@@ -195,6 +218,50 @@ impl NumericalEncoder {
         } else {
             nearest(&self.support, x)
         })
+    }
+
+    /// A decoded value's last steps: rounded to the column's resolution, clipped to the
+    /// training range, snapped to a discrete column's support.
+    pub fn finish(&self, x: f64) -> f64 {
+        let x = self.format.round(x).clamp(self.min, self.max);
+        if self.support.is_empty() {
+            x
+        } else {
+            nearest(&self.support, x)
+        }
+    }
+
+    /// The value nearest `x` among those decoding can produce (the column's resolution, the
+    /// training range, a discrete column's support) that lie in `[lo, hi]`; `None` when none
+    /// does.
+    pub fn value_within(&self, x: f64, lo: f64, hi: f64) -> Option<f64> {
+        let (lo, hi) = (lo.max(self.min), hi.min(self.max));
+        if lo.is_nan() || hi.is_nan() || lo > hi {
+            return None;
+        }
+        if !self.support.is_empty() {
+            let inside: Vec<f64> = self
+                .support
+                .iter()
+                .copied()
+                .filter(|v| (lo..=hi).contains(v))
+                .collect();
+            return (!inside.is_empty()).then(|| nearest(&inside, x));
+        }
+        // The smallest and largest values at the column's resolution inside [lo, hi].
+        let step = 10f64.powi(-(self.format.decimals.min(22) as i32));
+        let mut first = self.format.round(lo);
+        if first < lo {
+            first = self.format.round(first + step);
+        }
+        let mut last = self.format.round(hi);
+        if last > hi {
+            last = self.format.round(last - step);
+        }
+        if first > last {
+            return None;
+        }
+        Some(self.format.round(x.clamp(first, last)).clamp(first, last))
     }
 
     /// Checks the support read from a file: finite and strictly ascending.

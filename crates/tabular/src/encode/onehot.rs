@@ -20,6 +20,10 @@ pub struct OneHotEncoder {
     pub missing: bool,
     /// The value of the hot entry.
     pub scale: f64,
+    /// The training share of each block entry (categories, then missing); empty in older
+    /// encoders. Tells how often a condition on the column holds in the training table.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shares: Vec<f64>,
 }
 
 impl OneHotEncoder {

@@ -225,6 +225,57 @@ impl QuantileMap {
         }
     }
 
+    /// The scores of the values in `[lo, hi]` (`lo <= hi`): from the score of the smallest
+    /// to that of the largest, a tie's whole run included (`[z_lo, z_hi]` of a knot value,
+    /// which decodes to it); an end beyond the knots is open (infinite).
+    pub fn score_bounds(&self, lo: f64, hi: f64) -> (f64, f64) {
+        let v = &self.knots.values;
+        let k_lo = self.knot_at_or_above(lo);
+        let lower = if lo <= v[0] {
+            f64::NEG_INFINITY
+        } else if k_lo < v.len() && v[k_lo] == lo {
+            self.z_lo[k_lo]
+        } else {
+            self.encode_at(lo, k_lo)
+        };
+        let k_hi = self.knot_at_or_above(hi);
+        let upper = if hi >= v[v.len() - 1] {
+            f64::INFINITY
+        } else if v[k_hi] == hi {
+            self.z_hi[k_hi]
+        } else {
+            self.encode_at(hi, k_hi)
+        };
+        (lower, upper)
+    }
+
+    /// The fitted distribution's probability of `[lo, hi]`: the training share of values in
+    /// it, to within the knots' resolution (exact at knot values when every value is a knot,
+    /// up to the `1 / (n - 1)` spacing of the knots' probabilities).
+    pub fn probability(&self, lo: f64, hi: f64) -> f64 {
+        (self.cdf(hi, true) - self.cdf(lo, false)).clamp(0.0, 1.0)
+    }
+
+    /// `P(X <= x)` with `inclusive`, else `P(X < x)`, interpolated in probability between
+    /// knots as the map is.
+    fn cdf(&self, x: f64, inclusive: bool) -> f64 {
+        let (v, k) = (&self.knots.values, self.knot_at_or_above(x));
+        if k == v.len() {
+            1.0
+        } else if v[k] == x {
+            if inclusive {
+                self.knots.p_hi[k]
+            } else {
+                self.knots.p_lo[k]
+            }
+        } else if k == 0 {
+            0.0
+        } else {
+            let t = ratio(x, v[k - 1], v[k]);
+            self.knots.p_hi[k - 1] + t * (self.knots.p_lo[k] - self.knots.p_hi[k - 1])
+        }
+    }
+
     /// The clipped probabilities `(u_hi(k - 1), u_lo(k))` bounding the gap below knot `k`.
     fn gap(&self, k: usize) -> (f64, f64) {
         (clip(self.knots.p_hi[k - 1]), clip(self.knots.p_lo[k]))
