@@ -12,6 +12,8 @@
 //!   claims as figures and tables in `docs/results/theory/`.
 //! - `cargo xtask reproduce credit [--seeds N] [--net mlp|two-layer|both]`: the Credit
 //!   Default benchmark, written to `docs/results/credit/`.
+//! - `cargo xtask reproduce conditional [--model DIR] [--python PATH]`: conditional
+//!   generation and imputation on Credit Default, written to `docs/results/conditional/`.
 //!
 //! Each subcommand lives in its own module; add one by adding a variant to [`Command`]
 //! and an arm to the `match` in [`main`].
@@ -47,10 +49,11 @@ enum Command {
     /// Mutation-fuzzes the table reader, schema inference, the encoder round trip and the
     /// model-directory loader for `--seconds`; exits non-zero on any panic.
     Fuzz(fuzz::Args),
-    /// Runs one of the paper's experiments: `theory` (figures of the theory's claims) or
-    /// `credit` (the Credit Default benchmark); pass `--help` after the name for options.
+    /// Runs one of the experiments: `theory` (figures of the theory's claims), `credit`
+    /// (the Credit Default benchmark), `panel` (the panel of real tables) or `conditional`
+    /// (conditional generation and imputation on Credit Default).
     Reproduce {
-        /// `theory` or `credit`.
+        /// `theory`, `credit`, `panel` or `conditional`.
         experiment: String,
         /// Options of the experiment.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]

@@ -3,6 +3,7 @@
 //! `docs/results/theory/` (see docs/theory.md for what each experiment shows).
 
 mod common;
+mod conditional;
 mod credit;
 mod panel;
 mod peers;
@@ -15,8 +16,9 @@ pub fn run(name: &str, args: &[String]) -> Result<(), String> {
         "theory" => run_theory(args),
         "credit" => credit::run_credit(args),
         "panel" => panel::run_panel(args),
+        "conditional" => conditional::run_conditional(args),
         other => Err(format!(
-            "unknown experiment `{other}`: expected `theory`, `credit` or `panel`"
+            "unknown experiment `{other}`: expected `theory`, `credit`, `panel` or `conditional`"
         )),
     }
 }
