@@ -23,9 +23,7 @@ use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyString};
 use scorediff_synth::backend::Device;
-use scorediff_synth::condition::{
-    ColumnCondition, Requirement, Value, parse_where, resolve, warnings,
-};
+use scorediff_synth::condition::{ColumnCondition, Requirement, Value, resolve, warnings};
 use scorediff_synth::config_file::parse_fit_config;
 use scorediff_synth::eval::Report;
 use scorediff_synth::evaluate::evaluate_synthetic;
@@ -445,37 +443,6 @@ impl NativeModel {
     #[getter]
     fn warnings(&self) -> Vec<String> {
         self.warnings.clone()
-    }
-
-    /// Checks conditions against the model without sampling (errors as `sample`'s).
-    fn check_conditions<'py>(
-        &self,
-        conditions: Vec<(String, String, Vec<Bound<'py, PyAny>>)>,
-    ) -> PyResult<Vec<String>> {
-        let conditions = self::conditions(conditions)?;
-        on_model!(&self.fitted, |_be, m| {
-            resolve(&conditions, &m.schema, &m.encoder)
-                .map(|r| warnings(&r, m.n_train_rows))
-                .map_err(py_err)
-        })
-    }
-
-    /// Parses a condition in the command line's form (`NAME=LO..HI`) against the model's
-    /// schema and returns it as `(column, kind, values)`.
-    fn parse_condition(&self, text: &str) -> PyResult<(String, String, Vec<String>)> {
-        let c = parse_where(text, self.schema()).map_err(py_err)?;
-        let shown = |v: &Option<Value>| v.as_ref().map(Value::to_string).unwrap_or_default();
-        Ok(match c.requirement {
-            Requirement::Equals(v) => (c.column, "eq".into(), vec![v.to_string()]),
-            Requirement::OneOf(vs) => (
-                c.column,
-                "in".into(),
-                vs.iter().map(Value::to_string).collect(),
-            ),
-            Requirement::Between { lo, hi } => {
-                (c.column, "range".into(), vec![shown(&lo), shown(&hi)])
-            }
-        })
     }
 }
 

@@ -8,7 +8,8 @@
 //! `draws > 1` it gets the point estimate over that many draws, the habit of scikit-learn's
 //! imputers: the mean for a numerical cell (rounded to the column's resolution, a discrete
 //! column's nearest value), the most probable category for a categorical one (the category
-//! of largest summed class probability at the sampler's last step).
+//! of largest summed class probability at the sampler's last step; for a column coded in
+//! bits, the category the mean of the draws' bits spells).
 //!
 //! Known cells are never touched: [`impute`] returns the table it was given with only the
 //! missing cells of modelled columns set, rows in their order; columns the model does not
@@ -20,7 +21,6 @@ use scorediff_backend::{Backend, RowCondition};
 use scorediff_process::{Condition, SamplerConfig};
 use scorediff_tabular::{
     CellRequirement, ColumnCodec, ColumnData, Encoder, Matrix, Table, TabularError,
-    encode::onehot::OneHotEncoder,
 };
 use serde::Serialize;
 
@@ -281,9 +281,11 @@ impl Estimate {
                             self.counts[k][r] += 1;
                         }
                     }
-                    ColumnCodec::Categorical(_) => {
+                    ColumnCodec::Categorical(e) => {
+                        // Class probabilities (one-hot) or signed bits: their mean.
+                        let floor = if e.is_one_hot() { 0.0 } else { f32::MIN };
                         for (s, &p) in self.sums[k][r * w..(r + 1) * w].iter_mut().zip(block) {
-                            *s += f64::from(p.max(0.0));
+                            *s += f64::from(p.max(floor));
                         }
                     }
                 }
@@ -315,7 +317,7 @@ impl Estimate {
                                 .iter()
                                 .map(|&s| s as f32)
                                 .collect();
-                            e.category(OneHotEncoder::argmax(&probs))
+                            e.category(e.pick(&probs))
                         })
                         .collect();
                     scorediff_tabular::Column::categorical(c.name.clone(), values)

@@ -32,7 +32,8 @@ pub mod write;
 
 pub use datetime::{DatetimeFormat, DatetimeKind};
 pub use encode::{
-    Block, CellRequirement, ColumnCodec, Encoder, EncoderOptions, Matrix, NumericalTransform,
+    Block, CellRequirement, ColumnCodec, DEFAULT_MAX_ONE_HOT, Encoder, EncoderOptions, Matrix,
+    NumericalTransform,
 };
 pub use error::{Result, TabularError};
 pub use id::IdShape;

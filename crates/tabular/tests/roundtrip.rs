@@ -64,8 +64,8 @@ proptest! {
     /// gives back every cell's text.
     #[test]
     fn encode_decode_write_is_exact(
-        (columns, n_quantiles, relations, dequantise) in (2usize..40).prop_flat_map(|n| {
-            (prop::collection::vec(column_texts(n), 1..5), prop_oneof![2usize..8, Just(1000usize)], any::<bool>(), any::<bool>())
+        (columns, n_quantiles, relations, dequantise, max_one_hot) in (2usize..40).prop_flat_map(|n| {
+            (prop::collection::vec(column_texts(n), 1..5), prop_oneof![2usize..8, Just(1000usize)], any::<bool>(), any::<bool>(), prop_oneof![Just(1usize), Just(3), Just(DEFAULT_MAX_ONE_HOT)])
         })
     ) {
         let text = csv_of(&columns);
@@ -75,7 +75,7 @@ proptest! {
         };
         let schema = Schema::infer(&raw, &InferOptions::default()).unwrap();
         let table = schema.apply(&raw).unwrap();
-        let options = EncoderOptions { numerical: NumericalTransform::Quantile { n_quantiles }, onehot_scale: 1.0, relations, snap_discrete: false, whiten: false, dequantise };
+        let options = EncoderOptions { numerical: NumericalTransform::Quantile { n_quantiles }, onehot_scale: 1.0, max_one_hot, relations, snap_discrete: false, whiten: false, dequantise };
         let Ok(enc) = Encoder::fit(&table, &schema, &options) else {
             // Only an all-missing numerical column can fail, and inference never makes one.
             panic!("fit failed");
@@ -99,7 +99,7 @@ proptest! {
         let raw = RawTable::from_table("t", &table);
         let schema = Schema::infer(&raw, &InferOptions { target: TargetChoice::None, ..Default::default() }).unwrap();
         let table = schema.apply(&raw).unwrap();
-        let options = EncoderOptions { numerical: NumericalTransform::Standardize, onehot_scale: 1.0, relations: false, snap_discrete: false, whiten: false, dequantise: false };
+        let options = EncoderOptions { numerical: NumericalTransform::Standardize, onehot_scale: 1.0, max_one_hot: DEFAULT_MAX_ONE_HOT, relations: false, snap_discrete: false, whiten: false, dequantise: false };
         let enc = Encoder::fit(&table, &schema, &options).unwrap();
         prop_assert_eq!(enc.decode(&enc.encode(&table).unwrap()).unwrap(), table);
     }
@@ -110,7 +110,7 @@ proptest! {
         values.sort_by(f64::total_cmp);
         let table = Table::new(vec![Column::numerical("x", values.iter().map(|&v| Some(v)).collect())]).unwrap();
         let schema = Schema::infer(&RawTable::from_table("t", &table), &InferOptions { target: TargetChoice::None, ..Default::default() }).unwrap();
-        let options = EncoderOptions { numerical: NumericalTransform::Quantile { n_quantiles: k }, onehot_scale: 1.0, relations: false, snap_discrete: false, whiten: false, dequantise: false };
+        let options = EncoderOptions { numerical: NumericalTransform::Quantile { n_quantiles: k }, onehot_scale: 1.0, max_one_hot: DEFAULT_MAX_ONE_HOT, relations: false, snap_discrete: false, whiten: false, dequantise: false };
         let enc = Encoder::fit(&table, &schema, &options).unwrap();
         let m = enc.encode(&table).unwrap();
         for i in 1..values.len() {
@@ -497,4 +497,64 @@ fn dequantised_ties_round_trip_and_leave_no_point_mass() {
     };
     assert_eq!(zero_scores(&plain, &plain.encode(&table).unwrap()), 1);
     assert!(zero_scores(&enc, &m) > 700, "{}", zero_scores(&enc, &m));
+}
+
+/// A column of more categories than `max_one_hot` is coded in `ceil(log2 K)` signed bits:
+/// its block is narrow, has no softmax head, round-trips exactly, its codes follow the other
+/// columns, and a known category is a condition of one value per bit (a set of categories is
+/// refused for it).
+#[test]
+fn many_categories_are_coded_in_bits() {
+    let mut text = String::from("code,group\n");
+    for i in 0..3000u32 {
+        // 1,000 codes, the low ones frequent; the group follows the code.
+        let code = (i * i) % 997 + (i % 3);
+        text.push_str(&format!("K{code:04},{}\n", code % 4));
+    }
+    let raw = read_csv_bytes("t.csv", text.as_bytes(), &ReadOptions::default()).unwrap();
+    let infer = InferOptions {
+        rare_protect_above: usize::MAX,
+        target: TargetChoice::None,
+        ..InferOptions::default()
+    };
+    let schema = Schema::infer(&raw, &infer).unwrap();
+    let table = schema.apply(&raw).unwrap();
+    let enc = Encoder::fit(&table, &schema, &EncoderOptions::default()).unwrap();
+    let ColumnCodec::Categorical(code) = &enc.columns[0].codec else {
+        panic!("code is categorical")
+    };
+    let k = code.n_values();
+    assert!(k > DEFAULT_MAX_ONE_HOT, "{k} categories");
+    assert_eq!(code.width(), (k as f64).log2().ceil() as usize);
+    // Only `group` (4 categories) is one-hot.
+    assert_eq!(enc.layout().one_hot.len(), 1);
+    assert_eq!(enc.width(), code.width() + 4);
+    let m = enc.encode(&table).unwrap();
+    assert!(m.row(0)[..code.width()].iter().all(|v| v.abs() == 1.0));
+    assert_eq!(enc.decode(&m).unwrap(), table);
+    // The fitted codes follow the categories' relations: `group` is the code number mod 4,
+    // so the two leading bits name the group.
+    let codes = code.codes();
+    let top = |k: usize| codes[k] >> (code.width() - 2);
+    let number = |k: usize| code.categories[k][1..].parse::<u32>().unwrap();
+    for a in 0..code.categories.len() {
+        for b in 0..code.categories.len() {
+            assert_eq!(number(a) % 4 == number(b) % 4, top(a) == top(b), "{a} {b}");
+        }
+    }
+    // Conditions: one category holds as known bits; several are refused.
+    let one = enc
+        .row_condition(&[(0, CellRequirement::OneOf(vec!["K0005".into()]))])
+        .unwrap();
+    assert_eq!(one.intervals.len(), code.width());
+    assert!(one.choices.is_empty());
+    let two = enc.row_condition(&[(
+        0,
+        CellRequirement::OneOf(vec!["K0005".into(), "K0006".into()]),
+    )]);
+    assert!(two.unwrap_err().to_string().contains("one category"));
+    // The encoder file keeps the coding; an older file without it reads as one-hot.
+    let back = Encoder::from_json_str("e.json", &enc.to_json()).unwrap();
+    assert_eq!(back, enc);
+    assert_eq!(back.decode(&m).unwrap(), table);
 }

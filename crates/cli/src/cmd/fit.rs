@@ -94,6 +94,13 @@ pub fn run(a: FitArgs) -> Result<()> {
         if !summary.relations.is_empty() {
             println!("exact relations carried: {}", summary.relations.join(", "));
         }
+        if !summary.bit_coded.is_empty() {
+            println!(
+                "categorical columns coded in bits (more than {} categories): {}",
+                summary.max_one_hot,
+                summary.bit_coded.join(", ")
+            );
+        }
         if !summary.discrete.is_empty() {
             println!(
                 "discrete columns (decoded to their values held by 10 rows or more): {}",
@@ -153,6 +160,10 @@ pub struct FitSummary {
     /// The discrete numerical columns, with the size of their support (empty unless the
     /// configuration's `encoder.snap_discrete` is on).
     pub discrete: Vec<String>,
+    /// The categorical columns coded in bits, with their categories and bits.
+    pub bit_coded: Vec<String>,
+    /// The most categories a column is one-hot coded with (`encoder.max_one_hot`).
+    pub max_one_hot: usize,
     /// The memorisation guard's checks (`null` when it was off).
     pub guard: Option<GuardReport>,
     /// What the length rule decided (`null` for a fixed length).
@@ -204,10 +215,30 @@ impl OnBackend for FitJob {
                 .map(|r| format!("{} ({:.1}% of rows)", r.describe(), 100.0 * r.real_rate))
                 .collect(),
             discrete: discrete_columns(&model.encoder),
+            bit_coded: bit_coded_columns(&model.encoder),
+            max_one_hot: model.encoder.options.max_one_hot,
             guard: model.guard.clone(),
             length: model.length.clone(),
         })
     }
+}
+
+/// `name (k categories in b bits)` for each categorical column of `encoder` coded in bits.
+fn bit_coded_columns(encoder: &scorediff_synth::tabular::Encoder) -> Vec<String> {
+    use scorediff_synth::tabular::ColumnCodec;
+    encoder
+        .columns
+        .iter()
+        .filter_map(|c| match &c.codec {
+            ColumnCodec::Categorical(e) if !e.is_one_hot() => Some(format!(
+                "{} ({} categories in {} bits)",
+                c.name,
+                e.n_values(),
+                e.width()
+            )),
+            _ => None,
+        })
+        .collect()
 }
 
 /// `name (k values)` for each discrete numerical column of `encoder`.

@@ -5,8 +5,8 @@
 //! | --- | --- | --- |
 //! | [`CellRequirement::Between`] `[lo, hi]` | the score in the scores of `[lo, hi]` (a tie's whole run; an end beyond the training range open), the missing indicator 0 | - |
 //! | `Between` with `lo = hi` (a known value) | the value's own score (the whole run of a tie when the encoder spreads ties), indicator 0 | - |
-//! | [`CellRequirement::OneOf`] | - | the listed categories' entries |
-//! | [`CellRequirement::Present`] (a cell to impute) | indicator 0 | every entry but missing |
+//! | [`CellRequirement::OneOf`] | - | the listed categories' entries (a bit-coded block: one category, each bit held to its sign) |
+//! | [`CellRequirement::Present`] (a cell to impute) | indicator 0 | every entry but missing (a bit-coded block: free) |
 //!
 //! A relation block ([`crate::EncoderOptions::relations`]) is held only when both its
 //! columns are known values: whether the relation holds is then known too. Conditions need
@@ -104,7 +104,7 @@ impl Encoder {
                 }
                 (ColumnCodec::Categorical(e), CellRequirement::OneOf(values)) => {
                     let lookup = e.lookup();
-                    let mut allowed = vec![false; e.width()];
+                    let mut allowed = vec![false; e.n_values()];
                     for v in values {
                         let k = e.index(&lookup, Some(v)).ok_or_else(|| {
                             fail(format!(
@@ -114,16 +114,33 @@ impl Encoder {
                         })?;
                         allowed[k] = true;
                     }
-                    if !allowed.contains(&true) {
-                        return Err(fail("no category given".into()));
+                    let chosen: Vec<usize> = (0..allowed.len()).filter(|&k| allowed[k]).collect();
+                    match (e.is_one_hot(), chosen.as_slice()) {
+                        (_, []) => return Err(fail("no category given".into())),
+                        (true, _) => row.choices.push(Choice {
+                            block: column_block(column),
+                            allowed,
+                        }),
+                        // A bit-coded category is a known point: each bit held to its sign.
+                        (false, [k]) => {
+                            let mut block = vec![0.0f32; e.width()];
+                            e.encode(*k, &mut block);
+                            for (i, &v) in block.iter().enumerate() {
+                                row.intervals
+                                    .push(Interval::known(column.start + i, f64::from(v)));
+                            }
+                        }
+                        (false, _) => {
+                            return Err(fail(format!(
+                                "the column has {} categories and is coded in bits: a condition on it takes one category, not a set",
+                                e.n_values()
+                            )));
+                        }
                     }
-                    row.choices.push(Choice {
-                        block: column_block(column),
-                        allowed,
-                    });
                 }
                 (ColumnCodec::Categorical(e), CellRequirement::Present) => {
-                    if e.missing {
+                    // A bit-coded column's missing value is a code like any other: left free.
+                    if e.missing && e.is_one_hot() {
                         let mut allowed = vec![true; e.width()];
                         allowed[e.categories.len()] = false;
                         row.choices.push(Choice {
@@ -177,11 +194,11 @@ impl Encoder {
                 e.map.probability(*lo, *hi)
             }
             (ColumnCodec::Categorical(e), CellRequirement::OneOf(values)) => {
-                if e.shares.len() != e.width() {
+                if e.shares.len() != e.n_values() {
                     return None;
                 }
                 let lookup = e.lookup();
-                let mut allowed = vec![false; e.width()];
+                let mut allowed = vec![false; e.n_values()];
                 for v in values {
                     allowed[e.index(&lookup, Some(v))?] = true;
                 }

@@ -22,11 +22,12 @@
 //! that error stays below half the column's resolution (see [`quantile`]; for Credit Default
 //! the worst error is a fraction of a unit, and the round trip is tested exact).
 
+pub mod categorical;
+pub mod codes;
 pub mod condition;
 pub mod matrix;
 pub mod normal;
 pub mod numerical;
-pub mod onehot;
 pub mod quantile;
 pub mod relation;
 pub mod standard;
@@ -38,10 +39,10 @@ use rand::Rng;
 use scorediff_backend::{ColumnBlock, Layout};
 use serde::{Deserialize, Serialize};
 
+use categorical::{CategoricalEncoder, Coding, bits_for};
 pub use condition::CellRequirement;
 pub use matrix::Matrix;
 use numerical::{NumericalEncoder, NumericalMap};
-use onehot::OneHotEncoder;
 use quantile::QuantileMap;
 use relation::Relation;
 use standard::StandardMap;
@@ -57,6 +58,15 @@ pub const ENCODER_FORMAT_VERSION: u32 = 1;
 
 /// Default number of quantile knots per numerical column.
 pub const DEFAULT_N_QUANTILES: usize = 1000;
+
+/// Largest number of categories a column is one-hot coded with by default: wider columns
+/// are coded in bits (`ceil(log2 K)` coordinates), so a column of thousands of codes does not
+/// make the network thousands of entries wide.
+pub const DEFAULT_MAX_ONE_HOT: usize = 256;
+
+fn default_max_one_hot() -> usize {
+    DEFAULT_MAX_ONE_HOT
+}
 
 /// How numerical columns are transformed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,8 +86,14 @@ pub enum NumericalTransform {
 pub struct EncoderOptions {
     /// Transform of numerical columns (default: quantile, [`DEFAULT_N_QUANTILES`] knots).
     pub numerical: NumericalTransform,
-    /// Value of the hot entry of one-hot blocks (default 1, see [`onehot`]).
+    /// Value of the hot entry of one-hot blocks and of a set bit (default 1, see
+    /// [`categorical`]).
     pub onehot_scale: f64,
+    /// Categorical columns of more categories than this (the missing value counted) are coded
+    /// in bits rather than one-hot ([`categorical`]; default [`DEFAULT_MAX_ONE_HOT`]). Absent
+    /// in older configurations: the default.
+    #[serde(default = "default_max_one_hot")]
+    pub max_one_hot: usize,
     /// Find exact relations between numerical columns and carry them as indicator blocks
     /// ([`relation`]). Absent in older configurations: off.
     #[serde(default)]
@@ -104,6 +120,7 @@ impl Default for EncoderOptions {
                 n_quantiles: DEFAULT_N_QUANTILES,
             },
             onehot_scale: 1.0,
+            max_one_hot: DEFAULT_MAX_ONE_HOT,
             relations: false,
             snap_discrete: false,
             whiten: false,
@@ -119,7 +136,7 @@ pub enum ColumnCodec {
     /// A numerical column.
     Numerical(NumericalEncoder),
     /// A categorical column.
-    Categorical(OneHotEncoder),
+    Categorical(CategoricalEncoder),
 }
 
 /// One column's place in the matrix and its encoder.
@@ -194,9 +211,9 @@ impl Encoder {
                     column: cs.name.clone(),
                 })?;
             let codec = match (cs.kind, &col.data) {
-                (ColumnKind::Categorical, ColumnData::Categorical(v)) => {
-                    ColumnCodec::Categorical(fit_onehot(v, &cs.categories, options.onehot_scale))
-                }
+                (ColumnKind::Categorical, ColumnData::Categorical(v)) => ColumnCodec::Categorical(
+                    fit_categorical(v, &cs.categories, options.onehot_scale, options.max_one_hot),
+                ),
                 (
                     ColumnKind::Continuous | ColumnKind::Integer | ColumnKind::Datetime,
                     ColumnData::Numerical(v),
@@ -241,11 +258,77 @@ impl Encoder {
             relations,
             whitening: None,
         };
+        encoder.fit_codes(table)?;
         if options.whiten {
             let scores = encoder.score_columns();
             encoder.whitening = Whitening::fit(&encoder.encode(table)?, scores);
         }
         Ok(encoder)
+    }
+
+    /// Fits the codes of the bit-coded columns ([`codes`]): profiles from the table encoded
+    /// so far, on every coordinate but the bit-coded columns'.
+    fn fit_codes(&mut self, table: &Table) -> Result<()> {
+        let bit_coded: Vec<usize> = (0..self.columns.len())
+            .filter(|&i| matches!(&self.columns[i].codec, ColumnCodec::Categorical(e) if !e.is_one_hot()))
+            .collect();
+        if bit_coded.is_empty() {
+            return Ok(());
+        }
+        let m = self.encode(table)?;
+        let mut skip = vec![false; m.cols];
+        for &i in &bit_coded {
+            let c = &self.columns[i];
+            skip[c.start..c.start + c.width()]
+                .iter_mut()
+                .for_each(|s| *s = true);
+        }
+        let dims: Vec<usize> = (0..m.cols).filter(|&j| !skip[j]).collect();
+        let mean: Vec<f64> = dims
+            .iter()
+            .map(|&j| {
+                (0..m.rows).map(|r| f64::from(m.row(r)[j])).sum::<f64>() / m.rows.max(1) as f64
+            })
+            .collect();
+        for i in bit_coded {
+            let ColumnCodec::Categorical(e) = &self.columns[i].codec else {
+                continue;
+            };
+            let Some(ColumnData::Categorical(values)) =
+                table.column(&self.columns[i].name).map(|c| &c.data)
+            else {
+                continue;
+            };
+            let lookup = e.lookup();
+            let (n, d) = (e.n_values(), dims.len());
+            let mut sums = vec![0.0; n * d];
+            let mut counts = vec![0.0; n];
+            for (r, v) in values.iter().enumerate() {
+                let Some(k) = e.index(&lookup, v.as_deref()) else {
+                    continue;
+                };
+                counts[k] += 1.0;
+                let row = m.row(r);
+                for (slot, &j) in sums[k * d..(k + 1) * d].iter_mut().zip(&dims) {
+                    *slot += f64::from(row[j]);
+                }
+            }
+            let prior = codes::PROFILE_PRIOR_ROWS;
+            for k in 0..n {
+                for (jj, slot) in sums[k * d..(k + 1) * d].iter_mut().enumerate() {
+                    *slot = (*slot + prior * mean[jj]) / (counts[k] + prior);
+                }
+            }
+            let Coding::Bits { bits } = e.coding else {
+                continue;
+            };
+            let fitted = codes::tree_codes(&sums, d, &counts, bits);
+            if let ColumnCodec::Categorical(e) = &mut self.columns[i].codec {
+                e.codes = fitted;
+                e.cache = Default::default();
+            }
+        }
+        Ok(())
     }
 
     /// The matrix columns of the numerical scores (each numerical block's first entry).
@@ -272,7 +355,7 @@ impl Encoder {
             column: c.name.clone(),
             start: c.start,
             len: c.width(),
-            one_hot: matches!(c.codec, ColumnCodec::Categorical(_)),
+            one_hot: matches!(&c.codec, ColumnCodec::Categorical(e) if e.is_one_hot()),
             missing_indicator: matches!(&c.codec, ColumnCodec::Numerical(e) if e.indicator),
         });
         let relations = self.relations.iter().map(|r| Block {
@@ -368,19 +451,23 @@ impl Encoder {
         Ok(m)
     }
 
-    /// Decodes a matrix, one-hot blocks by argmax.
+    /// Decodes a matrix, one-hot blocks by argmax, bit blocks by their signs.
     pub fn decode(&self, m: &Matrix) -> Result<Table> {
-        self.decode_with(m, OneHotEncoder::argmax)
+        self.decode_with(m, |e, block| e.pick(block))
     }
 
     /// Decodes a matrix, each one-hot block by drawing a category with probability
-    /// proportional to its positive entries (see [`OneHotEncoder::sample`]). Draws are made
+    /// proportional to its positive entries (see [`CategoricalEncoder::sample`]). Draws are made
     /// column by column, rows in order, so the same RNG state gives the same table.
     pub fn decode_sampled<R: Rng + ?Sized>(&self, m: &Matrix, rng: &mut R) -> Result<Table> {
-        self.decode_with(m, |block| OneHotEncoder::sample(block, rng))
+        self.decode_with(m, |e, block| e.draw(block, rng))
     }
 
-    fn decode_with(&self, m: &Matrix, mut pick: impl FnMut(&[f32]) -> usize) -> Result<Table> {
+    fn decode_with(
+        &self,
+        m: &Matrix,
+        mut pick: impl FnMut(&CategoricalEncoder, &[f32]) -> usize,
+    ) -> Result<Table> {
         let d = self.width();
         if m.cols != d || m.data.len() != m.rows * m.cols {
             return Err(TabularError::MatrixShape {
@@ -419,14 +506,16 @@ impl Encoder {
                     Column::numerical(c.name.clone(), blocks.map(|b| e.decode(b)).collect())
                 }
                 ColumnCodec::Categorical(e) => {
-                    let values = blocks.map(|b| e.category(pick(b))).collect();
+                    let values = blocks.map(|b| e.category(pick(e, b))).collect();
                     Column::categorical(c.name.clone(), values)
                 }
             };
             columns.push(column);
         }
+        // A relation block is a two-entry one-hot block ([holds, does not hold]).
+        let relation_block = CategoricalEncoder::one_hot(2, self.options.onehot_scale);
         for r in &self.relations {
-            self.apply_relation(r, m, &mut columns, &mut pick);
+            self.apply_relation(r, m, &mut columns, &mut |b| pick(&relation_block, b));
         }
         Table::new(columns).ok_or_else(|| TabularError::MatrixShape {
             message: "ragged decode".into(),
@@ -440,7 +529,7 @@ impl Encoder {
         r: &Relation,
         m: &Matrix,
         columns: &mut [Column],
-        pick: &mut impl FnMut(&[f32]) -> usize,
+        pick: &mut dyn FnMut(&[f32]) -> usize,
     ) {
         let position = |name: &str| self.columns.iter().position(|c| c.name == name);
         let Some(t) = position(&r.target) else {
@@ -504,6 +593,10 @@ impl Encoder {
             match &c.codec {
                 ColumnCodec::Categorical(e) if e.width() == 0 => {
                     return Err(format!("column `{}` has no category", c.name));
+                }
+                ColumnCodec::Categorical(e) if !e.is_one_hot() => {
+                    e.check_codes()
+                        .map_err(|m| format!("column `{}`: {m}", c.name))?;
                 }
                 ColumnCodec::Numerical(e) => {
                     if let NumericalMap::Quantile(q) = &e.map {
@@ -622,8 +715,14 @@ fn kind_mismatch(column: &str, kind: ColumnKind, data: &ColumnData) -> TabularEr
     }
 }
 
-/// One-hot encoder over the categories of `values` and those the schema lists.
-fn fit_onehot(values: &[Option<String>], listed: &[String], scale: f64) -> OneHotEncoder {
+/// The encoder of the categories of `values` and those the schema lists: one-hot up to
+/// `max_one_hot` categories (the missing one included), bits beyond.
+fn fit_categorical(
+    values: &[Option<String>],
+    listed: &[String],
+    scale: f64,
+    max_one_hot: usize,
+) -> CategoricalEncoder {
     let all: Vec<Option<String>> = values
         .iter()
         .cloned()
@@ -647,11 +746,21 @@ fn fit_onehot(values: &[Option<String>], listed: &[String], scale: f64) -> OneHo
         }
     }
     let n = values.len().max(1) as f64;
-    OneHotEncoder {
+    let n_values = categories.len() + usize::from(missing);
+    CategoricalEncoder {
         shares: counts.iter().map(|&c| c as f64 / n).collect(),
         categories,
         missing,
         scale,
+        coding: if n_values > max_one_hot {
+            Coding::Bits {
+                bits: bits_for(n_values),
+            }
+        } else {
+            Coding::OneHot
+        },
+        codes: Vec::new(),
+        cache: Default::default(),
     }
 }
 
