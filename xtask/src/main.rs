@@ -14,6 +14,8 @@
 //!   Default benchmark, written to `docs/results/credit/`.
 //! - `cargo xtask reproduce conditional [--model DIR] [--python PATH]`: conditional
 //!   generation and imputation on Credit Default, written to `docs/results/conditional/`.
+//! - `cargo xtask reproduce scale`: fit and sampling against categories and rows on
+//!   generated tables, written to `docs/results/scale/`.
 //!
 //! Each subcommand lives in its own module; add one by adding a variant to [`Command`]
 //! and an arm to the `match` in [`main`].
@@ -50,10 +52,11 @@ enum Command {
     /// model-directory loader for `--seconds`; exits non-zero on any panic.
     Fuzz(fuzz::Args),
     /// Runs one of the experiments: `theory` (figures of the theory's claims), `credit`
-    /// (the Credit Default benchmark), `panel` (the panel of real tables) or `conditional`
-    /// (conditional generation and imputation on Credit Default).
+    /// (the Credit Default benchmark), `panel` (the panel of real tables), `conditional`
+    /// (conditional generation and imputation on Credit Default) or `scale` (categories and
+    /// rows).
     Reproduce {
-        /// `theory`, `credit`, `panel` or `conditional`.
+        /// `theory`, `credit`, `panel`, `conditional` or `scale`.
         experiment: String,
         /// Options of the experiment.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]

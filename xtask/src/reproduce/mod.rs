@@ -8,6 +8,7 @@ mod credit;
 mod panel;
 mod peers;
 mod plot;
+mod scale;
 mod theory;
 
 /// Runs the experiment named `name` with its command-line options.
@@ -17,8 +18,9 @@ pub fn run(name: &str, args: &[String]) -> Result<(), String> {
         "credit" => credit::run_credit(args),
         "panel" => panel::run_panel(args),
         "conditional" => conditional::run_conditional(args),
+        "scale" => scale::run_scale(args),
         other => Err(format!(
-            "unknown experiment `{other}`: expected `theory`, `credit`, `panel` or `conditional`"
+            "unknown experiment `{other}`: expected `theory`, `credit`, `panel`, `conditional` or `scale`"
         )),
     }
 }
