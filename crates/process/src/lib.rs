@@ -46,7 +46,10 @@ pub use condition::{
 };
 pub use error::{ProcessError, Result};
 pub use gaussian::{ExactScore, GaussianMixture, MixtureSample};
-pub use noise::{NoiseDraw, NoisedBatch, apply_noise, noise_batch, noise_matrix, standard_normal};
+pub use noise::{
+    NoiseDraw, NoisedBatch, NoisedRecords, apply_noise, noise_batch, noise_in_blocks, noise_matrix,
+    standard_normal,
+};
 pub use process::{
     ForwardProcess, OrnsteinUhlenbeck, ProcessConfig, VpCosine, VpLinear, score_coefficients,
 };

@@ -118,6 +118,69 @@ where
     apply_noise(backend, process, x0, &draw)
 }
 
+/// Times and noisy records of [`noise_matrix`] without its full-size temporaries.
+#[derive(Debug)]
+pub struct NoisedRecords<B: Backend> {
+    /// The times as drawn, on the host.
+    pub t_host: Vec<f32>,
+    /// Times, `rows x 1`.
+    pub t: B::Matrix,
+    /// Noisy records, `rows x d`.
+    pub x_t: B::Matrix,
+}
+
+/// [`noise_matrix`] built `block_rows` rows at a time: the same draws from `rng` (all the
+/// times first, then the noise row by row) and the same `x_t`, bit for bit (the arithmetic is
+/// per element), but the noise is never held whole. One call on `n x d` records holds the
+/// finished `x_t` (on the host, then on the device) and one block, where [`noise_matrix`]
+/// holds the noise on the host and on the device, `alpha_t x_0`, `sqrt(h_t) eps` and `x_t`:
+/// five `n x d` matrices, 1.4 GB for an epoch of a million rows of 80 columns.
+pub fn noise_in_blocks<B, P, R>(
+    backend: &B,
+    process: &P,
+    x0: &B::Matrix,
+    sampler: &TimeSampler,
+    rng: &mut R,
+    block_rows: usize,
+) -> Result<NoisedRecords<B>>
+where
+    B: Backend,
+    P: ForwardProcess + ?Sized,
+    R: Rng + ?Sized,
+{
+    let (rows, cols) = x0.shape();
+    sampler.validate()?;
+    let t_host: Vec<f32> = (0..rows).map(|_| sampler.sample(rng) as f32).collect();
+    let t = backend.from_host(rows, 1, &t_host)?;
+    let block_rows = block_rows.max(1);
+    if rows <= block_rows {
+        let eps = standard_normal(rng, rows * cols);
+        let draw = NoiseDraw {
+            rows,
+            cols,
+            t: t_host.clone(),
+            eps,
+        };
+        let x_t = apply_noise(backend, process, x0, &draw)?.x_t;
+        return Ok(NoisedRecords { t_host, t, x_t });
+    }
+    let mut x_t = Vec::with_capacity(rows * cols);
+    for start in (0..rows).step_by(block_rows) {
+        let end = (start + block_rows).min(rows);
+        let draw = NoiseDraw {
+            rows: end - start,
+            cols,
+            t: t_host[start..end].to_vec(),
+            eps: standard_normal(rng, (end - start) * cols),
+        };
+        let x0_block = backend.gather_rows(x0, &(start..end).collect::<Vec<_>>())?;
+        let block = apply_noise(backend, process, &x0_block, &draw)?;
+        x_t.extend(backend.to_host(&block.x_t)?);
+    }
+    let x_t = backend.from_host(rows, cols, &x_t)?;
+    Ok(NoisedRecords { t_host, t, x_t })
+}
+
 /// Applies fixed draws: `x_tj = alpha_tj x_0j + sqrt(h_tj) eps_j`, with `alpha_t`, `h_t`
 /// computed in `f64` on the host from each row's `f32` time and uploaded as `rows x 1`
 /// columns.

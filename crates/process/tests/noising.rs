@@ -8,8 +8,8 @@ use proptest::prelude::*;
 use scorediff_faer::FaerBackend;
 
 use common::noising::{
-    check_bad_inputs, check_noise_reproduces_xt, check_noised_mixture_is_marginal,
-    check_noised_moments, check_shapes, check_time_laws,
+    check_bad_inputs, check_blocks_match_one_shot, check_noise_reproduces_xt,
+    check_noised_mixture_is_marginal, check_noised_moments, check_shapes, check_time_laws,
 };
 
 fn faer() -> FaerBackend {
@@ -24,6 +24,11 @@ fn noised_moments_match_alpha_and_h() {
 #[test]
 fn time_samplers_follow_their_laws() {
     check_time_laws(&faer());
+}
+
+#[test]
+fn noising_in_blocks_matches_one_shot() {
+    check_blocks_match_one_shot(&faer());
 }
 
 #[test]

@@ -34,6 +34,12 @@ fn time_samplers_follow_their_laws() {
 }
 
 #[test]
+fn noising_in_blocks_matches_one_shot() {
+    let Some(be) = gpu() else { return };
+    noising::check_blocks_match_one_shot(be);
+}
+
+#[test]
 fn returned_noise_reproduces_xt() {
     let Some(be) = gpu() else { return };
     noising::check_noise_reproduces_xt(be);

@@ -285,6 +285,8 @@ pub fn fit<B: Backend>(
         Some(s) => (make(&s.train)?, Some(make(&s.holdout)?)),
         None => (make(&(0..x.rows).collect::<Vec<_>>())?, None),
     };
+    // The datasets hold every row; the whole matrix would be a third copy during training.
+    drop(x);
     let length = match &cfg.length {
         TrainingLength::Fixed => None,
         TrainingLength::Theory(rule) => Some(plan_length(

@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use scorediff_backend::{Backend, DeviceMatrix};
 use scorediff_net::ScoreNet;
-use scorediff_process::{NoiseDraw, apply_noise};
+use scorediff_process::{NoiseDraw, apply_noise, noise_in_blocks};
 use serde::{Deserialize, Serialize};
 
 use crate::config::{NoiseMode, TrainConfig};
@@ -90,6 +90,10 @@ pub(crate) struct RunState {
     pub curve: Vec<LogEntry>,
     pub elapsed_s: f64,
 }
+
+/// Rows of an epoch's noisy records drawn at a time ([`noise_in_blocks`]): bounds the
+/// temporaries of drawing an epoch at one block of noise, whatever the rows.
+const NOISE_BLOCK_ROWS: usize = 65_536;
 
 /// One epoch's order and noised records (all `N` rows, on the device).
 struct EpochData<B: Backend> {
@@ -272,6 +276,9 @@ impl<B: Backend, N: ScoreNet<B>> Trainer<B, N> {
                 break;
             }
             if epoch_data.as_ref().map(|e| e.epoch) != Some(self.state.epoch) {
+                // The finished epoch's records go before the next are drawn: two epochs'
+                // noisy copies of the data are never held at once.
+                drop(epoch_data.take());
                 epoch_data = Some(self.epoch_data(&x0, self.state.epoch)?);
             }
             let epoch = epoch_data
@@ -411,7 +418,7 @@ impl<B: Backend, N: ScoreNet<B>> Trainer<B, N> {
 
     /// The epoch's record order (identity for full batches) and noised records.
     fn epoch_data(&self, x0: &B::Matrix, epoch: u64) -> Result<EpochData<B>> {
-        let (n, d) = (x0.rows(), x0.cols());
+        let n = x0.rows();
         let perm = if self.batch_size(n) >= n {
             (0..n).collect()
         } else {
@@ -422,13 +429,19 @@ impl<B: Backend, N: ScoreNet<B>> Trainer<B, N> {
             NoiseMode::Fixed => 0,
         };
         let mut rng = stream(self.config.seed, Purpose::TrainNoise, noise_epoch, 0);
-        let draw = NoiseDraw::draw(n, d, &self.config.time_sampler, &mut rng)?;
-        let noised = apply_noise(&self.be, &self.config.process, x0, &draw)?;
+        let noised = noise_in_blocks(
+            &self.be,
+            &self.config.process,
+            x0,
+            &self.config.time_sampler,
+            &mut rng,
+            NOISE_BLOCK_ROWS,
+        )?;
         Ok(EpochData {
             epoch,
             perm,
             t: noised.t,
-            t_host: draw.t,
+            t_host: noised.t_host,
             x_t: noised.x_t,
         })
     }

@@ -6,7 +6,7 @@ use rand_chacha::ChaCha8Rng;
 use scorediff_backend::{Backend, DeviceMatrix};
 use scorediff_process::{
     ForwardProcess, NoiseDraw, OrnsteinUhlenbeck, ProcessConfig, TimeSampler, VpCosine, VpLinear,
-    apply_noise, noise_batch,
+    apply_noise, noise_batch, noise_in_blocks, noise_matrix,
 };
 
 use super::{mixture_2d, moment_errors};
@@ -69,6 +69,42 @@ fn check_time_law<B: Backend>(be: &B, sampler: TimeSampler) {
         })
         .fold(0.0, f64::max);
     assert!(ks < 1.95 / (n as f64).sqrt(), "{sampler:?}: KS {ks}");
+}
+
+/// Noising in blocks draws the same times and gives the same `x_t`, bit for bit, as noising
+/// all rows at once from the same seed, for blocks that divide the rows, that do not, and
+/// that hold them all.
+pub fn check_blocks_match_one_shot<B: Backend>(be: &B) {
+    let (n, d) = (53, 3);
+    let x0: Vec<f32> = (0..n * d).map(|i| (i as f32 * 0.37).sin()).collect();
+    let x0 = be.from_host(n, d, &x0).unwrap();
+    let process = VpCosine::default();
+    let sampler = TimeSampler::uniform_for(&process);
+    let whole = noise_matrix(
+        be,
+        &process,
+        &x0,
+        &sampler,
+        &mut ChaCha8Rng::seed_from_u64(3),
+    )
+    .unwrap();
+    let (t, x_t) = (
+        be.to_host(&whole.t).unwrap(),
+        be.to_host(&whole.x_t).unwrap(),
+    );
+    for block in [1, 7, 53, 100] {
+        let mut rng = ChaCha8Rng::seed_from_u64(3);
+        let b = noise_in_blocks(be, &process, &x0, &sampler, &mut rng, block).unwrap();
+        assert_eq!(b.t_host, t, "block {block}: times");
+        assert_eq!(be.to_host(&b.t).unwrap(), t, "block {block}: device times");
+        let got = be.to_host(&b.x_t).unwrap();
+        let same = got
+            .iter()
+            .zip(&x_t)
+            .all(|(a, b)| a.to_bits() == b.to_bits());
+        assert!(same, "block {block}: x_t differs");
+        assert_eq!(b.x_t.shape(), (n, d));
+    }
 }
 
 /// `x_t = alpha_t x_0 + sqrt(h_t) eps` row by row, with the returned `t` and `eps`.
