@@ -6,8 +6,8 @@
 //! Every point runs in a fresh process (this binary with `--point`), so that its peak memory
 //! (`VmHWM`) is its own: it reads the CSV as `scorediff fit` does, fits `--steps` steps of
 //! the default recipe (the rise stop and the memorisation guard off: a fixed amount of work),
-//! samples as many rows as the table has (capped at 100,000 but in the length sweep) and
-//! reports fit and sampling seconds, CPU seconds, the encoded width, the parameters and the
+//! samples as many rows as the table has (capped at 100,000) and reports fit and sampling
+//! seconds, CPU seconds, the encoded width, the parameters and the
 //! peak memory after reading, after the fit and in all.
 //!
 //! - **codes**: the table of the issue: 50,000 rows, 19 columns, two code columns of about
@@ -20,7 +20,7 @@
 //! - **quality**: the `K = 300` table fitted `--quality-steps` steps (3,000) with bits and
 //!   with one-hot coding.
 //! - **length sweep**: 30 columns (20 numerical, 10 categorical) of `--rows` rows, each
-//!   fitted `--length-steps` steps (2,000) and sampled at full length.
+//!   fitted `--length-steps` steps (2,000).
 //!
 //! The growth exponents are least-squares slopes of log seconds (per epoch) and log memory
 //! against log cardinality or log rows.
@@ -131,8 +131,6 @@ struct Point {
     max_one_hot: usize,
     /// Rare-value pooling (inference's default) or every value a category.
     pool_rare: bool,
-    /// Rows to sample; `None`: as many as the table has, at most 100,000.
-    sample_rows: Option<usize>,
 }
 
 /// Runs the experiment, or one point when called with `--point JSON` (the child).
@@ -168,7 +166,7 @@ pub fn run_scale(args: &[String]) -> Result<(), String> {
         "\nEach point is a fresh process: the CSV read and typed as `scorediff fit` does, {} \
          training steps of the default recipe (rise stop and memorisation guard off; {} in the \
          length sweep, {} in the bits-against-one-hot comparison), then as many rows sampled as \
-         the table has (at most 100,000 but in the length sweep). Seconds per epoch: fit \
+         the table has (at most 100,000). Seconds per epoch: fit \
          seconds times rows / (steps x 1,024). Peak memory: the process's `VmHWM` after \
          reading, after the fit, and at the end (sampling and the Shape and Trend scores \
          included).",
@@ -199,7 +197,6 @@ fn codes_part(
             steps: Some(args.steps),
             max_one_hot: scorediff_synth::tabular::DEFAULT_MAX_ONE_HOT,
             pool_rare: true,
-            sample_rows: None,
         })?,
     )];
     if args.default_fit {
@@ -210,7 +207,6 @@ fn codes_part(
                 steps: None,
                 max_one_hot: scorediff_synth::tabular::DEFAULT_MAX_ONE_HOT,
                 pool_rare: true,
-                sample_rows: None,
             })?,
         ));
     }
@@ -255,7 +251,6 @@ fn cardinality_part(
                 steps: Some(args.steps),
                 max_one_hot,
                 pool_rare: false,
-                sample_rows: None,
             })?;
             sweep.push((format!("K = {k}, {coding}"), k, r));
         }
@@ -306,7 +301,6 @@ fn quality_part(
             steps: Some(args.quality_steps),
             max_one_hot,
             pool_rare: false,
-            sample_rows: None,
         })?;
         runs.push((format!("K = {k}, {coding}"), r));
     }
@@ -337,7 +331,6 @@ fn rows_part(args: &ScaleArgs, work: &Path, md: &mut String, js: &mut Value) -> 
             steps: Some(args.length_steps),
             max_one_hot: scorediff_synth::tabular::DEFAULT_MAX_ONE_HOT,
             pool_rare: true,
-            sample_rows: Some(n),
         })?;
         lengths.push((n, r));
     }
@@ -417,12 +410,12 @@ fn run_point(p: &Point) -> Result<Value, String> {
     let fit_s = fit_started.elapsed().as_secs_f64();
     let fit_cpu = cpu_seconds().zip(cpu0).map(|(b, a)| b - a);
     let fit_peak_mib = peak_memory_mib();
-    let rows = p.sample_rows.unwrap_or(table.n_rows().min(100_000));
+    let rows = table.n_rows().min(100_000);
     let sample_started = Instant::now();
     let syn = sample(&be, &model, rows, &model.config.sampler, &mut |_, _| {})
         .map_err(|e| e.to_string())?;
     let sample_s = sample_started.elapsed().as_secs_f64();
-    let train = table.select_rows(&(0..rows.min(table.n_rows())).collect::<Vec<_>>());
+    let train = table.select_rows(&(0..rows).collect::<Vec<_>>());
     let shape = scorediff_synth::eval::shape::shape(&train, &syn).map_err(|e| e.to_string())?;
     let trend = scorediff_synth::eval::trend::trend(&train, &syn, 10).map_err(|e| e.to_string())?;
     let categories = model
