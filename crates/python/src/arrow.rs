@@ -24,7 +24,7 @@ use arrow_array::{
 };
 use arrow_schema::{DataType, Field, Schema as ArrowSchema, TimeUnit};
 use scorediff_synth::tabular::number::float_text;
-use scorediff_synth::tabular::{ColumnData, ColumnKind, RawTable, Schema, Table};
+use scorediff_synth::tabular::{ColumnData, ColumnKind, RawTable, Schema, Table, TextColumn};
 
 /// A column the reader cannot take, with what to do.
 pub fn unsupported(name: &str, t: &DataType) -> String {
@@ -45,9 +45,11 @@ pub fn raw_table(source: &str, batches: &[RecordBatch]) -> Result<RawTable, Stri
     }
     let mut columns = Vec::with_capacity(schema.fields().len());
     for (j, field) in schema.fields().iter().enumerate() {
-        let mut cells = Vec::with_capacity(n);
+        let mut cells = TextColumn::with_capacity(n);
         for b in batches {
-            cells.extend(texts(field.name(), b.column(j).as_ref())?);
+            for cell in texts(field.name(), b.column(j).as_ref())? {
+                cells.push(cell.as_deref());
+            }
         }
         columns.push(cells);
     }

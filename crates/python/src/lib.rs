@@ -391,7 +391,7 @@ impl NativeModel {
                 .map(|(name, cells)| match filled.column(name) {
                     Some(c) => c.clone(),
                     None => {
-                        scorediff_synth::tabular::Column::categorical(name.clone(), cells.clone())
+                        scorediff_synth::tabular::Column::categorical(name.clone(), cells.to_vec())
                     }
                 })
                 .collect(),

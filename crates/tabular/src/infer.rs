@@ -33,7 +33,7 @@ pub(crate) fn infer_kind(
 ) -> Result<ColumnKind> {
     let name = raw.header[j].as_str();
     let cells = &raw.columns[j];
-    let texts: Vec<&str> = cells.iter().flatten().map(String::as_str).collect();
+    let texts: Vec<&str> = cells.texts().collect();
     if texts.is_empty() {
         return Ok(ColumnKind::Categorical);
     }
@@ -121,7 +121,7 @@ pub(crate) fn column_stats(
     options: &InferOptions,
 ) -> Result<ColumnSchema> {
     let cells = &raw.columns[j];
-    let texts = || cells.iter().flatten().map(String::as_str);
+    let texts = || cells.texts();
     let mut c = ColumnSchema {
         name: raw.header[j].clone(),
         kind,
@@ -129,7 +129,7 @@ pub(crate) fn column_stats(
         max: None,
         categories: Vec::new(),
         format: NumberFormat::default(),
-        has_missing: cells.iter().any(Option::is_none),
+        has_missing: cells.has_missing(),
         datetime: None,
         id: None,
         rare_min_count: given.and_then(|g| g.rare_min_count),
@@ -184,7 +184,7 @@ fn set_bounds(c: &mut ColumnSchema, values: &[Option<f64>]) {
 /// is protected (given, or more than `rare_protect_above` distinct values).
 fn categorical_stats(raw: &RawTable, j: usize, c: &mut ColumnSchema, options: &InferOptions) {
     let cells = &raw.columns[j];
-    let texts: Vec<&str> = cells.iter().flatten().map(String::as_str).collect();
+    let texts: Vec<&str> = cells.texts().collect();
     c.numeric_codes = !texts.is_empty()
         && texts
             .iter()

@@ -38,7 +38,7 @@ pub use encode::{
 pub use error::{Result, TabularError};
 pub use id::IdShape;
 pub use number::NumberFormat;
-pub use read::{RawTable, ReadOptions, read_path};
+pub use read::{RawTable, ReadOptions, TextColumn, read_path};
 pub use schema::{ColumnKind, ColumnSchema, InferOptions, RARE_TOKEN, Schema, TargetChoice};
 pub use split::{RowSplit, split_rows, split_table};
 pub use table::{Column, ColumnData, Table};

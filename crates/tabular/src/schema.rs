@@ -453,7 +453,8 @@ pub(crate) fn parse_values(
                 None => raw.number(s),
             };
             v.map(Some).ok_or_else(|| {
-                let (file, column, value) = (raw.source.clone(), raw.header[j].clone(), s.clone());
+                let (file, column, value) =
+                    (raw.source.clone(), raw.header[j].clone(), s.to_string());
                 match dt {
                     Some(f) => TabularError::NotDatetime {
                         file,
@@ -504,7 +505,7 @@ pub(crate) fn read_categories(
     cells
         .iter()
         .map(|cell| {
-            let text = cell.as_deref()?;
+            let text = cell?;
             let text = match c.numeric_codes.then(|| raw.number(text)).flatten() {
                 Some(v) => c.format.format(c.format.round(v)),
                 None => text.to_string(),

@@ -129,9 +129,10 @@ fn a_text_identifier_under_any_name_is_an_id() {
     let mut raw = read_path(&path, &ReadOptions::default()).unwrap();
     let j = raw.position("ID").unwrap();
     raw.header[j] = "client".into();
-    for cell in raw.columns[j].iter_mut().flatten() {
-        *cell = format!("C{cell}");
-    }
+    raw.columns[j] = raw.columns[j]
+        .iter()
+        .map(|cell| cell.map(|c| format!("C{c}")))
+        .collect();
     let schema = Schema::infer(&raw, &InferOptions::default()).unwrap();
     let c = schema.column("client").unwrap();
     assert_eq!(c.kind, ColumnKind::Id);

@@ -69,6 +69,43 @@ fn ragged_row_names_its_line() {
     );
 }
 
+/// Rows past the header scan go straight into the columns: a ragged row and a non-UTF-8 cell
+/// far down a file are reported with their line and column as near the top.
+#[test]
+fn problems_below_the_header_scan_name_their_line() {
+    let mut text = String::from("a,b\n");
+    for i in 0..40 {
+        text.push_str(&format!("{i},x{i}\n"));
+    }
+    let good = raw(text.as_bytes()).unwrap();
+    assert_eq!(good.n_rows(), 40);
+    assert_eq!(good.columns[1].get(39), Some("x39"));
+    assert_eq!(good.rows[39], 41);
+    let ragged = format!("{text}7\n");
+    let e = raw(ragged.as_bytes()).unwrap_err();
+    assert!(matches!(e, TabularError::RaggedRow { row: 42, .. }), "{e}");
+    let mut bad = text.into_bytes();
+    bad.extend_from_slice(b"8,\xff\xfe\n");
+    let e = raw(&bad).unwrap_err().to_string();
+    assert!(
+        e.starts_with("t.csv: row 42, column `b`: not valid UTF-8"),
+        "{e}"
+    );
+    let e = read_csv_bytes(
+        "t.csv",
+        b"a,b\n1,2\n",
+        &ReadOptions {
+            header_row: Some(5),
+            ..ReadOptions::default()
+        },
+    )
+    .unwrap_err();
+    assert!(
+        matches!(e, TabularError::HeaderRowOutOfRange { row: 6, .. }),
+        "{e}"
+    );
+}
+
 #[test]
 fn non_utf8_names_row_and_column() {
     let e = raw(b"a,b\n1,x\n2,\xff\xfe\n").unwrap_err();

@@ -67,7 +67,7 @@ fn two_header_rows_on_sheet_data_read_like_the_csv() {
     // Spreadsheet rows 3..6 hold the data (rows 1 and 2 are the two header rows).
     assert_eq!(xl.rows, vec![3, 4, 5, 6]);
     // Integer-valued floats come out as integers' text.
-    assert_eq!(xl.columns[1][0].as_deref(), Some("20000"));
+    assert_eq!(xl.columns[1].get(0), Some("20000"));
     let csv =
         read::csv::read_csv_bytes("credit.csv", csv_text().as_bytes(), &ReadOptions::default())
             .unwrap();

@@ -163,7 +163,7 @@ fn with_raw_cells(
                 .iter()
                 .enumerate()
                 .map(|(i, cell)| match (cell, typed.map(|c| &c.data)) {
-                    (Some(text), _) => Some(text.clone()),
+                    (Some(text), _) => Some(text.to_string()),
                     (None, Some(ColumnData::Numerical(v))) => {
                         v[i].map(|x| number_text(x, schema.column(name)))
                     }

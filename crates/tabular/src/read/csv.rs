@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use crate::error::{Result, TabularError};
-use crate::read::{RawTable, ReadOptions, detect_header_row, display_path};
+use crate::read::{RawBuilder, RawTable, ReadOptions, display_path};
 
 /// The delimiters [`sniff_delimiter`] chooses among, in order of preference on ties.
 pub const DELIMITERS: [u8; 4] = [b',', b';', b'\t', b'|'];
@@ -37,8 +37,7 @@ pub fn read_csv_bytes(source: &str, bytes: &[u8], options: &ReadOptions) -> Resu
         .delimiter(delimiter)
         .quote(quote)
         .from_reader(bytes);
-    let mut rows = Vec::new();
-    let mut lines = Vec::new();
+    let mut builder = RawBuilder::new(source, options.header_row);
     let mut record = csv::ByteRecord::new();
     // The csv crate's line counter skips blank lines; count newlines from byte offsets instead.
     let mut counter = LineCounter::default();
@@ -56,21 +55,22 @@ pub fn read_csv_bytes(source: &str, bytes: &[u8], options: &ReadOptions) -> Resu
         if record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
             continue;
         }
-        match decode_record(&record, options) {
-            Ok(row) => rows.push(row),
-            Err(j) => {
-                let mut e = utf8_error(source, line, j, &rows, options);
+        let mut cells = Vec::with_capacity(record.len());
+        for (j, field) in record.iter().enumerate() {
+            let Ok(text) = std::str::from_utf8(field) else {
+                let mut e = utf8_error(source, line, j, &builder);
                 if let (TabularError::NonUtf8 { hint, .. }, Some(g)) = (&mut e, decoded.guess) {
                     *hint = format!(
                         "; the file looks like {g}: convert it to UTF-8 (iconv -f {g} -t UTF-8) or pass --encoding {g}"
                     );
                 }
                 return Err(e);
-            }
+            };
+            cells.push(options.cell_text(text));
         }
-        lines.push(line);
+        builder.push(cells.into_iter(), line)?;
     }
-    let mut raw = RawTable::from_rows(source, rows, lines, options.header_row)?;
+    let mut raw = builder.finish()?;
     raw.decimal_comma = delimiter == b';';
     raw.encoding = decoded.encoding.to_string();
     Ok(raw)
@@ -108,43 +108,11 @@ impl LineCounter {
     }
 }
 
-/// The record's cells, or the index of the first field that is not UTF-8.
-fn decode_record(
-    record: &csv::ByteRecord,
-    options: &ReadOptions,
-) -> std::result::Result<Vec<Option<String>>, usize> {
-    record
-        .iter()
-        .enumerate()
-        .map(|(j, f)| {
-            std::str::from_utf8(f)
-                .map(|s| options.cell(s))
-                .map_err(|_| j)
-        })
-        .collect()
-}
-
 /// A UTF-8 error at field `j` of line `line`, naming the column from the header if the header
 /// row has been read already.
-fn utf8_error(
-    source: &str,
-    line: u64,
-    j: usize,
-    rows: &[Vec<Option<String>>],
-    options: &ReadOptions,
-) -> TabularError {
-    let h = options.header_row.unwrap_or_else(|| {
-        if rows.is_empty() {
-            0
-        } else {
-            detect_header_row(rows)
-        }
-    });
-    let column = rows
-        .get(h)
-        .and_then(|r| r.get(j))
-        .cloned()
-        .flatten()
+fn utf8_error(source: &str, line: u64, j: usize, builder: &RawBuilder) -> TabularError {
+    let column = builder
+        .header_name(j)
         .unwrap_or_else(|| format!("column {}", j + 1));
     TabularError::NonUtf8 {
         file: source.to_string(),

@@ -12,7 +12,7 @@ use calamine::{Data, Reader, open_workbook_auto};
 
 use crate::error::{Result, TabularError};
 use crate::number::float_text;
-use crate::read::{RawTable, ReadOptions, display_path};
+use crate::read::{RawBuilder, RawTable, ReadOptions, display_path};
 
 /// The sheet chosen when none is asked for, if the workbook has it (the UCI spreadsheets' name).
 pub const DEFAULT_SHEET: &str = "Data";
@@ -29,17 +29,15 @@ pub fn read_excel(path: &Path, options: &ReadOptions) -> Result<RawTable> {
     let sheet = choose_sheet(&file, &names, options.sheet.as_deref())?;
     let range = workbook.worksheet_range(&sheet).map_err(excel_err)?;
     let first_row = range.start().map_or(0, |(r, _)| u64::from(r));
-    let mut rows = Vec::new();
-    let mut numbers = Vec::new();
+    let mut builder = RawBuilder::new(&file, options.header_row);
     for (i, row) in range.rows().enumerate() {
         let cells: Vec<Option<String>> = row.iter().map(|c| cell_text(c, options)).collect();
         if cells.iter().all(Option::is_none) {
             continue;
         }
-        rows.push(cells);
-        numbers.push(first_row + i as u64 + 1);
+        builder.push(cells.iter().map(Option::as_deref), first_row + i as u64 + 1)?;
     }
-    RawTable::from_rows(&file, rows, numbers, options.header_row)
+    builder.finish()
 }
 
 /// The sheet to read: by name, else by 0-based index; by default [`DEFAULT_SHEET`] if present,

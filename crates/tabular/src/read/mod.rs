@@ -12,10 +12,18 @@
 //! - rows whose cells are all empty are skipped (a CSV's blank lines, a sheet's empty rows);
 //! - the header row is [`ReadOptions::header_row`] when given, else found by
 //!   [`detect_header_row`]; rows above it are ignored.
+//!
+//! Memory: rows go into the columns as they are read (only the rows before the header is
+//! known are held as rows), and each column keeps its cells in one text buffer
+//! ([`TextColumn`]): a CSV file costs its bytes, its cells' text and 9 bytes a cell, not an
+//! allocation a cell.
 
 pub mod csv;
 pub mod encoding;
 pub mod excel;
+mod text_column;
+
+pub use text_column::TextColumn;
 
 use std::path::Path;
 
@@ -74,8 +82,13 @@ impl ReadOptions {
 
     /// The cell as stored in a [`RawTable`]: trimmed if asked, `None` when missing.
     pub fn cell(&self, text: &str) -> Option<String> {
+        self.cell_text(text).map(str::to_string)
+    }
+
+    /// [`ReadOptions::cell`], borrowed from `text`.
+    pub fn cell_text<'a>(&self, text: &'a str) -> Option<&'a str> {
         let t = if self.trim { text.trim() } else { text };
-        (!self.is_missing(t)).then(|| t.to_string())
+        (!self.is_missing(t)).then_some(t)
     }
 }
 
@@ -86,8 +99,8 @@ pub struct RawTable {
     pub source: String,
     /// Column names, in file order.
     pub header: Vec<String>,
-    /// Cells, column-major: `columns[j][i]` is row `i` of column `j`; `None` is missing.
-    pub columns: Vec<Vec<Option<String>>>,
+    /// Cells, column-major: `columns[j].get(i)` is row `i` of column `j`; `None` is missing.
+    pub columns: Vec<TextColumn>,
     /// For each data row, its 1-based row number in the file (CSV line, sheet row).
     pub rows: Vec<u64>,
     /// Numbers may be written with a decimal comma (`21,642`): set for `;`-separated files,
@@ -113,23 +126,99 @@ impl RawTable {
         self.header.iter().position(|h| h == name)
     }
 
-    /// Builds a raw table from rows of cells (`rows[i]` with file row number `row_numbers[i]`),
-    /// choosing the header row and checking shape. Used by both readers.
-    pub(crate) fn from_rows(
-        source: &str,
-        rows: Vec<Vec<Option<String>>>,
-        row_numbers: Vec<u64>,
-        header_row: Option<usize>,
-    ) -> Result<Self> {
-        if rows.is_empty() {
-            return Err(TabularError::EmptyFile {
-                file: source.to_string(),
+    /// Appends a data row read at file row `line`; a row of another width than the header is
+    /// an error naming its row.
+    fn push_row<'a>(
+        &mut self,
+        cells: impl ExactSizeIterator<Item = Option<&'a str>>,
+        line: u64,
+    ) -> Result<()> {
+        if cells.len() != self.columns.len() {
+            return Err(TabularError::RaggedRow {
+                file: self.source.clone(),
+                row: line,
+                expected: self.columns.len(),
+                found: cells.len(),
             });
         }
-        let h = match header_row {
+        for (column, cell) in self.columns.iter_mut().zip(cells) {
+            column.push(cell);
+        }
+        self.rows.push(line);
+        Ok(())
+    }
+}
+
+/// Rows of cells turned into a [`RawTable`] as they are read: the first rows wait until the
+/// header row is known (given, or found by [`detect_header_row`] among the first
+/// [`HEADER_SCAN_ROWS`]); every later row goes straight into the columns, so that a file is
+/// never held as rows of owned cells. Used by both readers.
+pub(crate) struct RawBuilder {
+    source: String,
+    header_row: Option<usize>,
+    /// Rows read before the header is known, and their file row numbers.
+    pending: Vec<Vec<Option<String>>>,
+    pending_lines: Vec<u64>,
+    /// The table, once the header is known.
+    table: Option<RawTable>,
+}
+
+impl RawBuilder {
+    /// A builder for the file `source`, its header row given (0-based among the non-empty
+    /// rows) or to be found.
+    pub(crate) fn new(source: &str, header_row: Option<usize>) -> Self {
+        Self {
+            source: source.to_string(),
+            header_row,
+            pending: Vec::new(),
+            pending_lines: Vec::new(),
+            table: None,
+        }
+    }
+
+    /// Appends a non-empty row read at file row `line`.
+    pub(crate) fn push<'a>(
+        &mut self,
+        cells: impl ExactSizeIterator<Item = Option<&'a str>>,
+        line: u64,
+    ) -> Result<()> {
+        if let Some(table) = &mut self.table {
+            return table.push_row(cells, line);
+        }
+        self.pending
+            .push(cells.map(|c| c.map(str::to_string)).collect());
+        self.pending_lines.push(line);
+        // Enough rows to decide the header exactly as on the whole file.
+        let needed = self.header_row.map_or(HEADER_SCAN_ROWS + 1, |h| h + 1);
+        if self.pending.len() >= needed {
+            self.start()?;
+        }
+        Ok(())
+    }
+
+    /// The header cell of column `j` if the header row is read already (for error messages).
+    pub(crate) fn header_name(&self, j: usize) -> Option<String> {
+        if let Some(table) = &self.table {
+            return table.header.get(j).cloned();
+        }
+        let h = self
+            .header_row
+            .unwrap_or_else(|| detect_header_row(&self.pending));
+        self.pending.get(h)?.get(j)?.clone()
+    }
+
+    /// Fixes the header from the pending rows and moves the rows below it into the columns.
+    fn start(&mut self) -> Result<()> {
+        let source = self.source.clone();
+        if self.pending.is_empty() {
+            return Err(TabularError::EmptyFile { file: source });
+        }
+        let rows = std::mem::take(&mut self.pending);
+        let lines = std::mem::take(&mut self.pending_lines);
+        let h = match self.header_row {
             Some(h) if h >= rows.len() => {
                 return Err(TabularError::HeaderRowOutOfRange {
-                    file: source.to_string(),
+                    file: source,
                     row: h as u64 + 1,
                 });
             }
@@ -137,36 +226,35 @@ impl RawTable {
             None => detect_header_row(&rows),
         };
         let header = header_names(&rows[h]);
-        check_duplicates(source, &header)?;
-        let n_cols = header.len();
-        let n_data = rows.len() - h - 1;
-        if n_data == 0 {
-            return Err(TabularError::NoDataRows {
-                file: source.to_string(),
-            });
-        }
-        let mut columns = vec![Vec::with_capacity(n_data); n_cols];
-        for (row, &line) in rows.into_iter().zip(&row_numbers).skip(h + 1) {
-            if row.len() != n_cols {
-                return Err(TabularError::RaggedRow {
-                    file: source.to_string(),
-                    row: line,
-                    expected: n_cols,
-                    found: row.len(),
-                });
-            }
-            for (col, cell) in columns.iter_mut().zip(row) {
-                col.push(cell);
-            }
-        }
-        Ok(Self {
-            source: source.to_string(),
+        check_duplicates(&source, &header)?;
+        let mut table = RawTable {
+            source,
+            columns: vec![TextColumn::default(); header.len()],
             header,
-            columns,
-            rows: row_numbers[h + 1..].to_vec(),
+            rows: Vec::new(),
             decimal_comma: false,
             encoding: "UTF-8".to_string(),
-        })
+        };
+        for (row, &line) in rows.iter().zip(&lines).skip(h + 1) {
+            table.push_row(row.iter().map(Option::as_deref), line)?;
+        }
+        self.table = Some(table);
+        Ok(())
+    }
+
+    /// The table; an error for a file without rows, without the header row asked for, or
+    /// without data rows below the header.
+    pub(crate) fn finish(mut self) -> Result<RawTable> {
+        if self.table.is_none() {
+            self.start()?;
+        }
+        let table = self.table.take().ok_or_else(|| TabularError::EmptyFile {
+            file: self.source.clone(),
+        })?;
+        if table.rows.is_empty() {
+            return Err(TabularError::NoDataRows { file: table.source });
+        }
+        Ok(table)
     }
 }
 
@@ -265,7 +353,7 @@ impl RawTable {
                 ColumnData::Numerical(v) => {
                     v.iter().map(|x| x.map(crate::number::float_text)).collect()
                 }
-                ColumnData::Categorical(v) => v.clone(),
+                ColumnData::Categorical(v) => v.iter().map(Option::as_deref).collect(),
             })
             .collect();
         Self {
