@@ -68,6 +68,13 @@ pub trait MemoryOps: Device {
     #[allow(clippy::wrong_self_convention)] // a constructor on the device handle, not a conversion of self
     fn from_host(&self, rows: usize, cols: usize, data: &[f32]) -> Result<Self::Matrix>;
 
+    /// [`Backend::from_host`] of data the caller gives up: a host backend keeps the vector
+    /// as the matrix instead of copying it (one copy of a large matrix fewer at the peak).
+    #[allow(clippy::wrong_self_convention)]
+    fn from_host_vec(&self, rows: usize, cols: usize, data: Vec<f32>) -> Result<Self::Matrix> {
+        self.from_host(rows, cols, &data)
+    }
+
     /// Downloads a matrix to the host, row-major. Synchronises with the device.
     fn to_host(&self, a: &Self::Matrix) -> Result<Vec<f32>>;
 

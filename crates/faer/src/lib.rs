@@ -150,6 +150,11 @@ impl MemoryOps for FaerBackend {
         Ok(FaerMatrix::from_vec(rows, cols, data.to_vec()))
     }
 
+    fn from_host_vec(&self, rows: usize, cols: usize, data: Vec<f32>) -> Result<FaerMatrix> {
+        check_len("from_host_vec", rows, cols, data.len())?;
+        Ok(FaerMatrix::from_vec(rows, cols, data))
+    }
+
     fn to_host(&self, a: &FaerMatrix) -> Result<Vec<f32>> {
         Ok(a.data.clone())
     }

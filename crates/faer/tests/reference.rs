@@ -88,6 +88,16 @@ proptest! {
 }
 
 #[test]
+fn an_uploaded_vector_is_the_uploaded_slice() {
+    let be = FaerBackend::default();
+    let data: Vec<f32> = (0..6).map(|i| i as f32 * 0.5 - 1.0).collect();
+    let owned = be.from_host_vec(2, 3, data.clone()).unwrap();
+    assert_eq!(owned, be.from_host(2, 3, &data).unwrap());
+    assert_eq!(owned.shape(), (2, 3));
+    assert_eq!(be.to_host(&owned).unwrap(), data);
+}
+
+#[test]
 fn shape_errors_are_reported_not_panicked() {
     let be = FaerBackend::default();
     let a = be.zeros(2, 3).unwrap();
@@ -99,6 +109,7 @@ fn shape_errors_are_reported_not_panicked() {
     );
     assert!(be.binary(Binary::Add, &a, &b).is_err());
     assert!(be.from_host(2, 2, &[1.0; 3]).is_err());
+    assert!(be.from_host_vec(2, 2, vec![1.0; 5]).is_err());
     assert!(be.gather_rows(&a, &[2]).is_err());
     assert!(be.slice_cols(&a, 2, 4).is_err());
     assert!(be.softmax_blocks(&a, &[ColumnBlock::new(2, 2)]).is_err());

@@ -132,7 +132,8 @@ pub struct NoisedRecords<B: Backend> {
 /// [`noise_matrix`] built `block_rows` rows at a time: the same draws from `rng` (all the
 /// times first, then the noise row by row) and the same `x_t`, bit for bit (the arithmetic is
 /// per element), but the noise is never held whole. One call on `n x d` records holds the
-/// finished `x_t` (on the host, then on the device) and one block, where [`noise_matrix`]
+/// finished `x_t` (on the host, then on the device; once on a host backend) and one block,
+/// where [`noise_matrix`]
 /// holds the noise on the host and on the device, `alpha_t x_0`, `sqrt(h_t) eps` and `x_t`:
 /// five `n x d` matrices, 1.4 GB for an epoch of a million rows of 80 columns.
 pub fn noise_in_blocks<B, P, R>(
@@ -177,7 +178,7 @@ where
         let block = apply_noise(backend, process, &x0_block, &draw)?;
         x_t.extend(backend.to_host(&block.x_t)?);
     }
-    let x_t = backend.from_host(rows, cols, &x_t)?;
+    let x_t = backend.from_host_vec(rows, cols, x_t)?;
     Ok(NoisedRecords { t_host, t, x_t })
 }
 

@@ -452,7 +452,7 @@ impl<B: Backend, N: ScoreNet<B>> Trainer<B, N> {
         let rows = val.rows() * repeats;
         let x0 = self
             .be
-            .from_host(rows, val.dim(), &val.data().repeat(repeats))?;
+            .from_host_vec(rows, val.dim(), val.data().repeat(repeats))?;
         let mut rng = stream(self.config.seed, Purpose::Validation, 0, 0);
         let draw = NoiseDraw::draw(rows, val.dim(), &self.config.time_sampler, &mut rng)?;
         let noised = apply_noise(&self.be, &self.config.process, &x0, &draw)?;
