@@ -8,7 +8,8 @@
 //!
 //! Here the codes are a binary tree over the categories built from their profiles: the
 //! profile of category `k` is the mean, over its training rows, of the other columns'
-//! encoded coordinates (numerical scores, one-hot entries; other bit-coded columns left out),
+//! encoded coordinates (numerical scores, one-hot entries, the bits of bit-coded columns fitted
+//! before it; those fitted after it left out),
 //! shrunk towards the overall mean as `(sum_k + m mean) / (n_k + m)` with `m = 10` rows, so
 //! that a rare category's profile is not its few rows' noise. The top bit splits the
 //! categories in two halves along the first principal direction of their profiles (weighted

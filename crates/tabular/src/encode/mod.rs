@@ -266,69 +266,80 @@ impl Encoder {
         Ok(encoder)
     }
 
-    /// Fits the codes of the bit-coded columns ([`codes`]): profiles from the table encoded
-    /// so far, on every coordinate but the bit-coded columns'.
+    /// Fits the codes of the bit-coded columns ([`codes`]), one column after the other: a
+    /// column's profiles are taken on every coordinate but its own and those of the bit-coded
+    /// columns still to fit, so that a column whose categories follow an earlier one's (a
+    /// product and its merchant) gets codes that follow the earlier column's fitted bits.
     fn fit_codes(&mut self, table: &Table) -> Result<()> {
         let bit_coded: Vec<usize> = (0..self.columns.len())
             .filter(|&i| matches!(&self.columns[i].codec, ColumnCodec::Categorical(e) if !e.is_one_hot()))
             .collect();
-        if bit_coded.is_empty() {
-            return Ok(());
-        }
-        let m = self.encode(table)?;
-        let mut skip = vec![false; m.cols];
-        for &i in &bit_coded {
-            let c = &self.columns[i];
-            skip[c.start..c.start + c.width()]
-                .iter_mut()
-                .for_each(|s| *s = true);
-        }
-        let dims: Vec<usize> = (0..m.cols).filter(|&j| !skip[j]).collect();
-        let mean: Vec<f64> = dims
-            .iter()
-            .map(|&j| {
-                (0..m.rows).map(|r| f64::from(m.row(r)[j])).sum::<f64>() / m.rows.max(1) as f64
-            })
-            .collect();
-        for i in bit_coded {
-            let ColumnCodec::Categorical(e) = &self.columns[i].codec else {
-                continue;
-            };
-            let Some(ColumnData::Categorical(values)) =
-                table.column(&self.columns[i].name).map(|c| &c.data)
-            else {
-                continue;
-            };
-            let lookup = e.lookup();
-            let (n, d) = (e.n_values(), dims.len());
-            let mut sums = vec![0.0; n * d];
-            let mut counts = vec![0.0; n];
-            for (r, v) in values.iter().enumerate() {
-                let Some(k) = e.index(&lookup, v.as_deref()) else {
-                    continue;
-                };
-                counts[k] += 1.0;
-                let row = m.row(r);
-                for (slot, &j) in sums[k * d..(k + 1) * d].iter_mut().zip(&dims) {
-                    *slot += f64::from(row[j]);
-                }
+        for (n, &i) in bit_coded.iter().enumerate() {
+            let m = self.encode(table)?;
+            let mut skip = vec![false; m.cols];
+            for &k in &bit_coded[n..] {
+                let c = &self.columns[k];
+                skip[c.start..c.start + c.width()]
+                    .iter_mut()
+                    .for_each(|s| *s = true);
             }
-            let prior = codes::PROFILE_PRIOR_ROWS;
-            for k in 0..n {
-                for (jj, slot) in sums[k * d..(k + 1) * d].iter_mut().enumerate() {
-                    *slot = (*slot + prior * mean[jj]) / (counts[k] + prior);
-                }
-            }
-            let Coding::Bits { bits } = e.coding else {
+            let dims: Vec<usize> = (0..m.cols).filter(|&j| !skip[j]).collect();
+            let Some(fitted) = self.column_codes(table, &m, i, &dims) else {
                 continue;
             };
-            let fitted = codes::tree_codes(&sums, d, &counts, bits);
             if let ColumnCodec::Categorical(e) = &mut self.columns[i].codec {
                 e.codes = fitted;
                 e.cache = Default::default();
             }
         }
         Ok(())
+    }
+
+    /// The fitted codes of bit-coded column `i` from its categories' profiles on the
+    /// coordinates `dims` of the encoded table `m` (`None` for a one-hot column).
+    fn column_codes(
+        &self,
+        table: &Table,
+        m: &Matrix,
+        i: usize,
+        dims: &[usize],
+    ) -> Option<Vec<u64>> {
+        let ColumnCodec::Categorical(e) = &self.columns[i].codec else {
+            return None;
+        };
+        let Coding::Bits { bits } = e.coding else {
+            return None;
+        };
+        let ColumnData::Categorical(values) = &table.column(&self.columns[i].name)?.data else {
+            return None;
+        };
+        let mean: Vec<f64> = dims
+            .iter()
+            .map(|&j| {
+                (0..m.rows).map(|r| f64::from(m.row(r)[j])).sum::<f64>() / m.rows.max(1) as f64
+            })
+            .collect();
+        let lookup = e.lookup();
+        let (n, d) = (e.n_values(), dims.len());
+        let mut sums = vec![0.0; n * d];
+        let mut counts = vec![0.0; n];
+        for (r, v) in values.iter().enumerate() {
+            let Some(k) = e.index(&lookup, v.as_deref()) else {
+                continue;
+            };
+            counts[k] += 1.0;
+            let row = m.row(r);
+            for (slot, &j) in sums[k * d..(k + 1) * d].iter_mut().zip(dims) {
+                *slot += f64::from(row[j]);
+            }
+        }
+        let prior = codes::PROFILE_PRIOR_ROWS;
+        for k in 0..n {
+            for (jj, slot) in sums[k * d..(k + 1) * d].iter_mut().enumerate() {
+                *slot = (*slot + prior * mean[jj]) / (counts[k] + prior);
+            }
+        }
+        Some(codes::tree_codes(&sums, d, &counts, bits))
     }
 
     /// The matrix columns of the numerical scores (each numerical block's first entry).
