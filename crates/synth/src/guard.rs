@@ -35,13 +35,15 @@
 //! as an early-stopping callback is in Keras or PyTorch Lightning.
 
 use rand::SeedableRng;
+use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use scorediff_backend::Backend;
 use scorediff_eval::NoProgress;
+use scorediff_eval::config::DEFAULT_MAX_ROWS;
 use scorediff_eval::dcr::{DcrResult, dcr};
 use scorediff_net::AnyNet;
 use scorediff_process::{ProcessConfig, SamplerConfig};
-use scorediff_tabular::{Encoder, Schema, Table};
+use scorediff_tabular::{Column, Encoder, Schema, Table};
 use scorediff_train::Preconditioned;
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
@@ -253,11 +255,10 @@ impl Guard {
                 ),
             ));
         }
-        let modelled = modelled_columns(table, schema);
         Ok(Self {
             config,
-            train_ref: modelled.select_rows(train_rows),
-            holdout: modelled.select_rows(holdout_rows),
+            train_ref: modelled_rows(table, schema, &capped(train_rows, seed)),
+            holdout: modelled_rows(table, schema, &capped(holdout_rows, seed ^ 1)),
             seed,
         })
     }
@@ -314,15 +315,37 @@ impl Guard {
     }
 }
 
-/// The columns of `table` that `schema` models (ids left out), in the table's order.
-fn modelled_columns(table: &Table, schema: &Schema) -> Table {
+/// Reference rows the guard keeps of the training part and of the held-out part, at most:
+/// the evaluation's cap on nearest-neighbour metrics ([`DEFAULT_MAX_ROWS`]). A longer part is
+/// subsampled by the fit's seed; a table below the cap (Credit Default's 24,300 and 2,700) is
+/// compared whole, as it always was. At a million rows the whole parts made the guard hold a
+/// second copy of the table and its checks embed 900,000 rows each time.
+pub const MAX_REFERENCE_ROWS: usize = DEFAULT_MAX_ROWS;
+
+/// `rows`, or `MAX_REFERENCE_ROWS` of them drawn by `seed` (in their order) when longer.
+fn capped(rows: &[usize], seed: u64) -> Vec<usize> {
+    let mut kept = rows.to_vec();
+    if kept.len() > MAX_REFERENCE_ROWS {
+        kept.shuffle(&mut ChaCha8Rng::seed_from_u64(seed ^ 0x7265_6665_7265_6e63));
+        kept.truncate(MAX_REFERENCE_ROWS);
+        kept.sort_unstable();
+    }
+    kept
+}
+
+/// The schema's modelled columns of `table` at `rows`, copied once (not the whole table first:
+/// at a million rows that copy alone was 880 MB).
+fn modelled_rows(table: &Table, schema: &Schema, rows: &[usize]) -> Table {
     let keep: Vec<&str> = schema.modelled().map(|c| c.name.as_str()).collect();
     Table {
         columns: table
             .columns
             .iter()
             .filter(|c| keep.contains(&c.name.as_str()))
-            .cloned()
+            .map(|c| Column {
+                name: c.name.clone(),
+                data: c.data.select(rows),
+            })
             .collect(),
     }
 }
@@ -330,6 +353,19 @@ fn modelled_columns(table: &Table, schema: &Schema) -> Table {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reference_rows_are_capped_and_short_parts_kept_whole() {
+        let short: Vec<usize> = (0..100).map(|i| 3 * i).collect();
+        assert_eq!(capped(&short, 7), short);
+        let long: Vec<usize> = (0..MAX_REFERENCE_ROWS + 500).map(|i| 2 * i + 1).collect();
+        let kept = capped(&long, 7);
+        assert_eq!(kept.len(), MAX_REFERENCE_ROWS);
+        assert!(kept.windows(2).all(|w| w[0] < w[1]), "in order, distinct");
+        assert!(kept.iter().all(|r| r % 2 == 1), "drawn from the part");
+        assert_eq!(kept, capped(&long, 7), "the seed decides");
+        assert_ne!(kept, capped(&long, 8));
+    }
 
     fn check(step: u64, share: f64, exceeded: bool) -> GuardCheck {
         GuardCheck {
