@@ -17,7 +17,7 @@ proptest! {
     fn two_layer_backward_matches_finite_differences(
         d in 1usize..4, m in 1usize..9, rows in 1usize..5, seed in any::<u64>(), train_a in any::<bool>(),
     ) {
-        check_two_layer(&FaerBackend::default(), d, m, rows, seed, train_a);
+        prop_assume!(check_two_layer(&FaerBackend::default(), d, m, rows, seed, train_a));
     }
 
     #[test]
@@ -32,6 +32,22 @@ proptest! {
             Vec::new()
         };
         check_mlp(&FaerBackend::default(), d, width, depth, residual, fourier, blocks, seed);
+    }
+}
+
+/// A net of 8 units on 4 rows has most of its entries away from kinks: the property test's
+/// skipped cases are the exception, not the rule.
+#[test]
+fn a_moderate_two_layer_net_is_evidence() {
+    for seed in 0..4 {
+        assert!(check_two_layer(
+            &FaerBackend::default(),
+            3,
+            8,
+            4,
+            seed,
+            seed % 2 == 0
+        ));
     }
 }
 

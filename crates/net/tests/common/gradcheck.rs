@@ -19,8 +19,12 @@ fn two_layer_regime<'a, B: Backend>(
     }
 }
 
-/// The two-layer net's backward pass against central differences, entrywise (at least
-/// half the entries away from ReLU kinks) and along 6 random directions (at least 3).
+/// The two-layer net's backward pass against central differences, entrywise and along 6
+/// random directions, on the entries and directions away from ReLU kinks (a difference
+/// across a kink is not a derivative). Returns whether the case was evidence: at least half
+/// the entries and 3 directions compared. A tiny net (a single unit, one row) can have most
+/// entries beside a kink; the property tests skip such a case with `prop_assume!` and draw
+/// another, rather than pass it on nothing or fail it on no error.
 pub fn check_two_layer<B: Backend>(
     be: &B,
     d: usize,
@@ -28,7 +32,7 @@ pub fn check_two_layer<B: Backend>(
     rows: usize,
     seed: u64,
     train_a: bool,
-) {
+) -> bool {
     let mut net = TwoLayerNet::new(
         be,
         TwoLayerConfig {
@@ -45,12 +49,8 @@ pub fn check_two_layer<B: Backend>(
     let regime = two_layer_regime(be, &x, &t);
     let compared = check_entries(be, &mut net, &x, &t, &g, 1e-2, &regime);
     let total = net.n_trainable();
-    assert!(
-        2 * compared >= total,
-        "only {compared} of {total} entries away from kinks"
-    );
     let dirs = check_directions(be, &mut net, &x, &t, &g, &mut r, 6, 1e-3, &regime);
-    assert!(dirs >= 3, "only {dirs} of 6 directions away from kinks");
+    2 * compared >= total && dirs >= 3
 }
 
 fn smooth<N>(_: &N) -> Vec<f32> {
