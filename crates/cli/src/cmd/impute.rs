@@ -1,6 +1,6 @@
 //! `scorediff impute`: a table's missing cells filled from a model directory.
 
-use super::{check_not_input, dispatch, print_json, read_options};
+use super::{check_not_input, dispatch, read_options, report_written};
 use crate::args::ImputeArgs;
 use crate::progress::Bar;
 use scorediff_synth::backend::Backend;
@@ -51,17 +51,7 @@ pub fn run(a: ImputeArgs) -> Result<()> {
         summary.seconds,
         summary.backend
     );
-    if a.common.json {
-        print_json(&summary)
-    } else if to_stdout {
-        if !a.common.quiet {
-            eprintln!("{line}");
-        }
-        Ok(())
-    } else {
-        println!("{line}");
-        Ok(())
-    }
+    report_written(&a.common, to_stdout, &summary, &line)
 }
 
 /// What `impute --json` prints.

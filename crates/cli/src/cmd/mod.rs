@@ -91,6 +91,27 @@ pub fn check_not_input(
     Ok(())
 }
 
+/// Reports a command that wrote a table: its JSON summary with `--json`, else its one-line
+/// summary on stdout, or on stderr (unless `--quiet`) when the table itself went to stdout.
+pub fn report_written(
+    common: &crate::args::Common,
+    to_stdout: bool,
+    summary: &impl serde::Serialize,
+    line: &str,
+) -> Result<()> {
+    if common.json {
+        print_json(summary)
+    } else if to_stdout {
+        if !common.quiet {
+            eprintln!("{line}");
+        }
+        Ok(())
+    } else {
+        println!("{line}");
+        Ok(())
+    }
+}
+
 /// Prints `value` as pretty JSON on stdout.
 pub fn print_json(value: &impl serde::Serialize) -> Result<()> {
     let text =

@@ -1,7 +1,6 @@
 //! `scorediff sample`: synthetic rows from a model directory.
 
-use super::dispatch;
-use super::print_json;
+use super::{dispatch, report_written};
 use crate::args::SampleArgs;
 use crate::progress::Bar;
 use scorediff_synth::backend::Backend;
@@ -47,17 +46,7 @@ pub fn run(a: SampleArgs) -> Result<()> {
         summary.seconds,
         summary.backend
     );
-    if a.common.json {
-        print_json(&summary)
-    } else if to_stdout {
-        if !a.common.quiet {
-            eprintln!("{line}");
-        }
-        Ok(())
-    } else {
-        println!("{line}");
-        Ok(())
-    }
+    report_written(&a.common, to_stdout, &summary, &line)
 }
 
 /// What `sample --json` prints.
