@@ -72,8 +72,9 @@ pub struct CategoricalEncoder {
 }
 
 /// The codes of a bit-coded column (`codes[k]`) and the index of each code (`index[c]`,
-/// `u32::MAX` for a code no category holds), derived from the shares; not stored, and equal
-/// for every encoder (it is a function of the other fields).
+/// `u32::MAX` for a code no category holds), derived from the fitted `codes` (or, without
+/// them, from the shares); not stored, and equal for every encoder (it is a function of the
+/// other fields).
 #[derive(Debug, Clone, Default)]
 pub struct CodeCache(std::sync::OnceLock<(Vec<u64>, Vec<u32>)>);
 
