@@ -1,12 +1,12 @@
 //! `scorediff impute`: a table's missing cells filled from a model directory.
 
-use super::{check_not_input, dispatch, read_options, report_written};
+use super::{SamplerChoice, check_not_input, dispatch, read_options, report_written};
 use crate::args::ImputeArgs;
 use crate::progress::Bar;
 use scorediff_synth::backend::Backend;
 use scorediff_synth::device::OnBackend;
 use scorediff_synth::impute::{DEFAULT_DRAWS, ImputeSummary, impute};
-use scorediff_synth::pipeline::{Model, conditioned_sampler};
+use scorediff_synth::pipeline::Model;
 use scorediff_synth::tabular::write::{CsvWriter, number_text};
 use scorediff_synth::tabular::{Column, ColumnData, RawTable, ReadOptions, Table, read_path};
 use scorediff_synth::{Error, Result};
@@ -84,20 +84,13 @@ impl OnBackend for ImputeJob {
         let model = Model::load(&be, &self.model)?;
         let raw = read_path(&self.table, &self.read)?;
         let typed = model.schema.apply(&raw)?;
-        let mut sampler = if self.sampler.is_some() || self.steps.is_some() {
-            model.config.sampler
-        } else {
-            conditioned_sampler(&model.config.sampler)
+        let choice = SamplerChoice {
+            kind: self.sampler,
+            steps: self.steps,
+            grid: None,
+            seed: self.seed,
         };
-        if let Some(kind) = self.sampler {
-            sampler.kind = kind;
-        }
-        if let Some(steps) = self.steps {
-            sampler.steps = steps;
-        }
-        if let Some(seed) = self.seed {
-            sampler.seed = seed;
-        }
+        let sampler = choice.apply(&model.config.sampler, true);
         let started = Instant::now();
         let bar = Bar::new(self.bars, "imputing", 0);
         let mut progress =

@@ -1,12 +1,12 @@
 //! `scorediff sample`: synthetic rows from a model directory.
 
-use super::{dispatch, report_written};
+use super::{SamplerChoice, dispatch, report_written};
 use crate::args::SampleArgs;
 use crate::progress::Bar;
 use scorediff_synth::backend::Backend;
 use scorediff_synth::condition::{parse_where, resolve, warnings};
 use scorediff_synth::device::OnBackend;
-use scorediff_synth::pipeline::{Model, conditioned_sampler, sample_to_csv};
+use scorediff_synth::pipeline::{Model, sample_to_csv};
 use scorediff_synth::{Error, Result};
 use serde::Serialize;
 use std::path::PathBuf;
@@ -95,24 +95,13 @@ impl OnBackend for SampleJob {
         }
         // Conditioned draws cost two passes per step: their own default sampler, unless the
         // user names one.
-        let mut sampler = if conditions.is_empty() || self.sampler.is_some() || self.steps.is_some()
-        {
-            model.config.sampler
-        } else {
-            conditioned_sampler(&model.config.sampler)
+        let choice = SamplerChoice {
+            kind: self.sampler,
+            steps: self.steps,
+            grid: self.grid,
+            seed: self.seed,
         };
-        if let Some(steps) = self.steps {
-            sampler.steps = steps;
-        }
-        if let Some(kind) = self.sampler {
-            sampler.kind = kind;
-        }
-        if let Some(grid) = self.grid {
-            sampler.grid = grid;
-        }
-        if let Some(seed) = self.seed {
-            sampler.seed = seed;
-        }
+        let sampler = choice.apply(&model.config.sampler, !conditions.is_empty());
         let started = Instant::now();
         let bar = Bar::new(self.bars, "sampling", rows as u64);
         let mut progress =
