@@ -29,7 +29,7 @@ use scorediff_synth::eval::Report;
 use scorediff_synth::evaluate::evaluate_synthetic;
 use scorediff_synth::faer::FaerBackend;
 use scorediff_synth::impute::impute;
-use scorediff_synth::pipeline::{FitConfig, Model, conditioned_sampler, fit, sample_chunks};
+use scorediff_synth::pipeline::{FitConfig, Model, SamplerChoice, fit, sample_chunks};
 use scorediff_synth::tabular::{InferOptions, Schema, Table, TabularError, TargetChoice};
 use scorediff_synth::wgpu::WgpuBackend;
 use scorediff_synth::{Error, net::ScoreNet};
@@ -296,14 +296,11 @@ impl NativeModel {
         let out = py.detach(|| {
             on_model!(&self.fitted, |be, m| {
                 let resolved = resolve(&conditions, &m.schema, &m.encoder)?;
-                let mut sampler = if resolved.is_empty() {
-                    m.config.sampler
-                } else {
-                    conditioned_sampler(&m.config.sampler)
+                let choice = SamplerChoice {
+                    seed,
+                    ..SamplerChoice::default()
                 };
-                if let Some(s) = seed {
-                    sampler.seed = s;
-                }
+                let sampler = choice.apply(&m.config.sampler, !resolved.is_empty());
                 // Each chunk becomes Arrow data as soon as it is decoded: memory holds the
                 // output once, in Arrow's layout, not as decoded tables as well.
                 let mut batches = Vec::new();
@@ -369,10 +366,11 @@ impl NativeModel {
         let reporter = Reporter::new(progress);
         let filled = py.detach(|| {
             on_model!(&self.fitted, |be, m| {
-                let mut sampler = conditioned_sampler(&m.config.sampler);
-                if let Some(s) = seed {
-                    sampler.seed = s;
-                }
+                let choice = SamplerChoice {
+                    seed,
+                    ..SamplerChoice::default()
+                };
+                let sampler = choice.apply(&m.config.sampler, true);
                 impute(be, m, &typed, &sampler, draws, &mut |d, t| {
                     reporter.report("imputing", d as u64, t as u64);
                 })

@@ -550,6 +550,47 @@ pub fn conditioned_sampler(sampler: &SamplerConfig) -> SamplerConfig {
     }
 }
 
+/// A user's sampler choices for one sampling or imputation run, each `None` where the
+/// model's stands (the CLI's `--sampler`, `--steps`, `--grid`, `--seed`; the Python
+/// package's `seed=`).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct SamplerChoice {
+    /// The sampler.
+    pub kind: Option<SamplerKind>,
+    /// Its steps.
+    pub steps: Option<usize>,
+    /// Its time grid.
+    pub grid: Option<TimeGrid>,
+    /// Its seed.
+    pub seed: Option<u64>,
+}
+
+impl SamplerChoice {
+    /// The sampler of a run from a model whose sampler is `model`: a conditioned run starts
+    /// from [`conditioned_sampler`] unless the user names a sampler or its steps; then every
+    /// choice given replaces the model's.
+    pub fn apply(&self, model: &SamplerConfig, conditioned: bool) -> SamplerConfig {
+        let mut sampler = if !conditioned || self.kind.is_some() || self.steps.is_some() {
+            *model
+        } else {
+            conditioned_sampler(model)
+        };
+        if let Some(kind) = self.kind {
+            sampler.kind = kind;
+        }
+        if let Some(steps) = self.steps {
+            sampler.steps = steps;
+        }
+        if let Some(grid) = self.grid {
+            sampler.grid = grid;
+        }
+        if let Some(seed) = self.seed {
+            sampler.seed = seed;
+        }
+        sampler
+    }
+}
+
 /// Generates `n_rows` synthetic rows meeting `conditions` (none: unconditional) chunk by
 /// chunk ([`SAMPLE_CHUNK_ROWS`] at a time) and hands each chunk to `sink` as soon as it is
 /// decoded: the schema's modelled columns, in schema order (add ids with
@@ -735,6 +776,28 @@ impl<B: Backend> Model<B> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_conditioned_run_takes_its_own_default_unless_the_user_names_a_sampler() {
+        let model = SamplerConfig::default();
+        let none = SamplerChoice::default();
+        assert_eq!(none.apply(&model, false), model);
+        assert_eq!(none.apply(&model, true), conditioned_sampler(&model));
+        let steps = SamplerChoice {
+            steps: Some(7),
+            seed: Some(3),
+            ..SamplerChoice::default()
+        };
+        let chosen = steps.apply(&model, true);
+        assert_eq!((chosen.kind, chosen.steps, chosen.seed), (model.kind, 7, 3));
+        let seed_only = SamplerChoice {
+            seed: Some(9),
+            ..SamplerChoice::default()
+        };
+        let conditioned = seed_only.apply(&model, true);
+        assert_eq!(conditioned.seed, 9);
+        assert_eq!(conditioned.kind, conditioned_sampler(&model).kind);
+    }
 
     #[test]
     fn sampler_runs_over_the_training_time_range() {

@@ -1,12 +1,12 @@
 //! `scorediff impute`: a table's missing cells filled from a model directory.
 
-use super::{SamplerChoice, check_not_input, dispatch, read_options, report_written};
+use super::{check_not_input, dispatch, read_options, report_written};
 use crate::args::ImputeArgs;
 use crate::progress::Bar;
 use scorediff_synth::backend::Backend;
 use scorediff_synth::device::OnBackend;
 use scorediff_synth::impute::{DEFAULT_DRAWS, ImputeSummary, impute};
-use scorediff_synth::pipeline::Model;
+use scorediff_synth::pipeline::{Model, SamplerChoice};
 use scorediff_synth::tabular::write::{CsvWriter, number_text};
 use scorediff_synth::tabular::{Column, ColumnData, RawTable, ReadOptions, Table, read_path};
 use scorediff_synth::{Error, Result};

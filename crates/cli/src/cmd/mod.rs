@@ -91,47 +91,6 @@ pub fn check_not_input(
     Ok(())
 }
 
-/// The user's sampler choices, each `None` where the model's stands.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SamplerChoice {
-    pub kind: Option<scorediff_synth::process::SamplerKind>,
-    pub steps: Option<usize>,
-    pub grid: Option<scorediff_synth::process::TimeGrid>,
-    pub seed: Option<u64>,
-}
-
-impl SamplerChoice {
-    /// The sampler of a run from a model whose sampler is `model`: a conditioned run (two
-    /// passes per step) starts from its own default ([`conditioned_sampler`]) unless the user
-    /// names a sampler or its steps; then every choice given replaces the model's.
-    ///
-    /// [`conditioned_sampler`]: scorediff_synth::pipeline::conditioned_sampler
-    pub fn apply(
-        &self,
-        model: &scorediff_synth::process::SamplerConfig,
-        conditioned: bool,
-    ) -> scorediff_synth::process::SamplerConfig {
-        let mut sampler = if !conditioned || self.kind.is_some() || self.steps.is_some() {
-            *model
-        } else {
-            scorediff_synth::pipeline::conditioned_sampler(model)
-        };
-        if let Some(kind) = self.kind {
-            sampler.kind = kind;
-        }
-        if let Some(steps) = self.steps {
-            sampler.steps = steps;
-        }
-        if let Some(grid) = self.grid {
-            sampler.grid = grid;
-        }
-        if let Some(seed) = self.seed {
-            sampler.seed = seed;
-        }
-        sampler
-    }
-}
-
 /// Reports a command that wrote a table: its JSON summary with `--json`, else its one-line
 /// summary on stdout, or on stderr (unless `--quiet`) when the table itself went to stdout.
 pub fn report_written(
@@ -159,33 +118,4 @@ pub fn print_json(value: &impl serde::Serialize) -> Result<()> {
         serde_json::to_string_pretty(value).map_err(|e| Error::Usage(format!("JSON: {e}")))?;
     println!("{text}");
     Ok(())
-}
-
-#[cfg(test)]
-mod sampler_choice_tests {
-    use super::SamplerChoice;
-    use scorediff_synth::pipeline::conditioned_sampler;
-    use scorediff_synth::process::SamplerConfig;
-
-    #[test]
-    fn a_conditioned_run_takes_its_own_default_unless_the_user_names_a_sampler() {
-        let model = SamplerConfig::default();
-        let none = SamplerChoice::default();
-        assert_eq!(none.apply(&model, false), model);
-        assert_eq!(none.apply(&model, true), conditioned_sampler(&model));
-        let steps = SamplerChoice {
-            steps: Some(7),
-            seed: Some(3),
-            ..SamplerChoice::default()
-        };
-        let chosen = steps.apply(&model, true);
-        assert_eq!((chosen.kind, chosen.steps, chosen.seed), (model.kind, 7, 3));
-        let seed_only = SamplerChoice {
-            seed: Some(9),
-            ..SamplerChoice::default()
-        };
-        let conditioned = seed_only.apply(&model, true);
-        assert_eq!(conditioned.seed, 9);
-        assert_eq!(conditioned.kind, conditioned_sampler(&model).kind);
-    }
 }

@@ -1,12 +1,12 @@
 //! `scorediff sample`: synthetic rows from a model directory.
 
-use super::{SamplerChoice, dispatch, report_written};
+use super::{dispatch, report_written};
 use crate::args::SampleArgs;
 use crate::progress::Bar;
 use scorediff_synth::backend::Backend;
 use scorediff_synth::condition::{parse_where, resolve, warnings};
 use scorediff_synth::device::OnBackend;
-use scorediff_synth::pipeline::{Model, sample_to_csv};
+use scorediff_synth::pipeline::{Model, SamplerChoice, sample_to_csv};
 use scorediff_synth::{Error, Result};
 use serde::Serialize;
 use std::path::PathBuf;
