@@ -274,8 +274,11 @@ impl Encoder {
         let bit_coded: Vec<usize> = (0..self.columns.len())
             .filter(|&i| matches!(&self.columns[i].codec, ColumnCodec::Categorical(e) if !e.is_one_hot()))
             .collect();
+        if bit_coded.is_empty() {
+            return Ok(());
+        }
+        let mut m = self.encode(table)?;
         for (n, &i) in bit_coded.iter().enumerate() {
-            let m = self.encode(table)?;
             let mut skip = vec![false; m.cols];
             for &k in &bit_coded[n..] {
                 let c = &self.columns[k];
@@ -287,9 +290,14 @@ impl Encoder {
             let Some(fitted) = self.column_codes(table, &m, i, &dims) else {
                 continue;
             };
-            if let ColumnCodec::Categorical(e) = &mut self.columns[i].codec {
+            let EncodedColumn { name, start, codec } = &mut self.columns[i];
+            if let (ColumnCodec::Categorical(e), Some(ColumnData::Categorical(v))) =
+                (codec, table.column(name).map(|col| &col.data))
+            {
                 e.codes = fitted;
                 e.cache = Default::default();
+                // The later columns' profiles see this column's fitted bits.
+                encode_categorical(name, *start, e, v, &mut m)?;
             }
         }
         Ok(())
@@ -427,17 +435,7 @@ impl Encoder {
                     }
                 }
                 (ColumnCodec::Categorical(e), ColumnData::Categorical(v)) => {
-                    let lookup = e.lookup();
-                    for (i, x) in v.iter().enumerate() {
-                        let k = e.index(&lookup, x.as_deref()).ok_or_else(|| {
-                            TabularError::UnknownCategory {
-                                row: i + 1,
-                                column: c.name.clone(),
-                                value: x.clone().unwrap_or_else(|| "(missing)".into()),
-                            }
-                        })?;
-                        e.encode(k, &mut m.data[i * d + c.start..i * d + c.start + w]);
-                    }
+                    encode_categorical(&c.name, c.start, e, v, &mut m)?;
                 }
                 (ColumnCodec::Numerical(_), data) => {
                     return Err(kind_mismatch(&c.name, ColumnKind::Continuous, data));
@@ -724,6 +722,31 @@ fn kind_mismatch(column: &str, kind: ColumnKind, data: &ColumnData) -> TabularEr
         expected: name(kind.is_numerical()),
         found: name(data.is_numerical()),
     }
+}
+
+/// Writes the blocks of the categorical column `name` starting at matrix column `start`
+/// (encoder `e`) for `values` into the rows of `m`; a value the encoder does not know is an
+/// error naming its row.
+fn encode_categorical(
+    name: &str,
+    start: usize,
+    e: &CategoricalEncoder,
+    values: &[Option<String>],
+    m: &mut Matrix,
+) -> Result<()> {
+    let (d, w) = (m.cols, e.width());
+    let lookup = e.lookup();
+    for (i, x) in values.iter().enumerate() {
+        let k = e
+            .index(&lookup, x.as_deref())
+            .ok_or_else(|| TabularError::UnknownCategory {
+                row: i + 1,
+                column: name.to_string(),
+                value: x.clone().unwrap_or_else(|| "(missing)".into()),
+            })?;
+        e.encode(k, &mut m.data[i * d + start..i * d + start + w]);
+    }
+    Ok(())
 }
 
 /// The encoder of the categories of `values` and those the schema lists: one-hot up to
