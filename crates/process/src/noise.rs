@@ -35,8 +35,7 @@ impl NoiseDraw {
         sampler: &TimeSampler,
         rng: &mut R,
     ) -> Result<Self> {
-        sampler.validate()?;
-        let t = (0..rows).map(|_| sampler.sample(rng) as f32).collect();
+        let t = draw_times(rows, sampler, rng)?;
         let eps = standard_normal(rng, rows * cols);
         Ok(Self { rows, cols, t, eps })
     }
@@ -63,6 +62,17 @@ pub struct NoisedBatch<B: Backend> {
     pub x_t: B::Matrix,
     /// The standard normal noise `eps`, `rows x d`.
     pub eps: B::Matrix,
+}
+
+/// `rows` times from `sampler`, each rounded to the `f32` the models see: the first draws of
+/// every noising, before its noise.
+fn draw_times<R: Rng + ?Sized>(
+    rows: usize,
+    sampler: &TimeSampler,
+    rng: &mut R,
+) -> Result<Vec<f32>> {
+    sampler.validate()?;
+    Ok((0..rows).map(|_| sampler.sample(rng) as f32).collect())
 }
 
 /// `n` standard normal `f32` draws from `rng` (each drawn in `f64` and rounded).
@@ -150,8 +160,7 @@ where
     R: Rng + ?Sized,
 {
     let (rows, cols) = x0.shape();
-    sampler.validate()?;
-    let t_host: Vec<f32> = (0..rows).map(|_| sampler.sample(rng) as f32).collect();
+    let t_host = draw_times(rows, sampler, rng)?;
     let t = backend.from_host(rows, 1, &t_host)?;
     let block_rows = block_rows.max(1);
     if rows <= block_rows {
