@@ -10,7 +10,7 @@
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
 
-use scorediff_tabular::{ColumnData, Table};
+use scorediff_tabular::{CategoricalCells, ColumnData, Table};
 
 use crate::error::{EvalError, Result};
 
@@ -143,12 +143,8 @@ impl Plan {
                 }
                 ColumnData::Categorical(values) => {
                     let mut seen: HashSet<Option<String>> = HashSet::new();
-                    let mut add = |vals: &[Option<String>]| {
-                        for v in vals {
-                            if !seen.contains(v) {
-                                seen.insert(v.clone());
-                            }
-                        }
+                    let mut add = |vals: &CategoricalCells| {
+                        seen.extend(vals.present().into_iter().map(|v| v.map(str::to_string)));
                     };
                     add(values);
                     for (which, t) in others {
@@ -186,15 +182,24 @@ impl Plan {
                         .map(|(k, c)| (c.as_deref(), k as u32))
                         .collect();
                     if let ColumnData::Categorical(v) = find(table, &cp.name, false, which)? {
+                        // Each level is looked up once, not each cell.
+                        let by_level: Vec<Option<u32>> = (v.levels().iter())
+                            .map(|l| index.get(&Some(l.as_str())).copied())
+                            .collect();
+                        let missing = index.get(&None).copied();
                         let mut codes = Vec::with_capacity(v.len());
-                        for x in v {
+                        for (i, &c) in v.codes().iter().enumerate() {
+                            let code = match c {
+                                CategoricalCells::MISSING => missing,
+                                c => by_level[c as usize],
+                            };
                             // A category outside the plan cannot happen for tables given to
                             // `build`; any other table's new category is an error.
-                            let code = index.get(&x.as_deref()).copied().ok_or_else(|| {
+                            let code = code.ok_or_else(|| {
                                 EvalError::Config(format!(
                                     "column `{}` of the {which} table has category {:?} unknown to the plan",
                                     cp.name,
-                                    category_label(x)
+                                    category_label(&v.get(i).map(str::to_string))
                                 ))
                             })?;
                             codes.push(code);

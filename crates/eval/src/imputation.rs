@@ -23,7 +23,7 @@ use std::collections::HashMap;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
-use scorediff_tabular::{ColumnData, Table};
+use scorediff_tabular::{CategoricalCells, ColumnData, Table};
 use serde::Serialize;
 
 use crate::error::{EvalError, Result};
@@ -70,8 +70,8 @@ pub fn mask_cells(
                     }
                 }
                 ColumnData::Categorical(v) => {
-                    v[i].is_some() && rng.random::<f64>() < share && {
-                        v[i] = None;
+                    !v.is_missing(i) && rng.random::<f64>() < share && {
+                        v.set(i, None);
                         true
                     }
                 }
@@ -139,8 +139,8 @@ pub fn score_imputation(
                 ((g - t) / sd).powi(2)
             }
             (ColumnData::Categorical(t), ColumnData::Categorical(g)) => {
-                let g = g[i].as_ref().ok_or_else(unfilled)?;
-                f64::from(u8::from(t[i].as_ref() == Some(g)))
+                let g = g.get(i).ok_or_else(unfilled)?;
+                f64::from(u8::from(t.get(i) == Some(g)))
             }
             _ => {
                 return Err(EvalError::TypeMismatch {
@@ -214,10 +214,10 @@ fn moments(reference: &Table, name: &str) -> Result<(f64, f64)> {
 }
 
 /// The most frequent present category of `values` (the first in sorted order on a tie).
-fn mode(values: &[Option<String>]) -> Option<String> {
+fn mode(values: &CategoricalCells) -> Option<String> {
     let mut counts: HashMap<&str, usize> = HashMap::new();
     for v in values.iter().flatten() {
-        *counts.entry(v.as_str()).or_default() += 1;
+        *counts.entry(v).or_default() += 1;
     }
     counts
         .into_iter()
@@ -241,10 +241,12 @@ pub fn impute_mean_mode(masked: &Table, reference: &Table) -> Result<Table> {
                     .for_each(|x| *x = Some(mean));
             }
             (ColumnData::Categorical(v), ColumnData::Categorical(rv)) => {
-                let m = mode(rv);
-                v.iter_mut()
-                    .filter(|x| x.is_none())
-                    .for_each(|x| *x = m.clone());
+                let m = v.code_of(mode(rv).as_deref());
+                for i in 0..v.len() {
+                    if v.is_missing(i) {
+                        v.set_code(i, m);
+                    }
+                }
             }
             _ => {
                 return Err(EvalError::TypeMismatch {
@@ -295,7 +297,7 @@ fn features(
                             None => u32::MAX,
                             Some(s) => {
                                 let next = map.len() as u32;
-                                *map.entry(s.clone()).or_insert(next)
+                                *map.entry(s.to_string()).or_insert(next)
                             }
                         })
                         .collect(),
@@ -342,8 +344,11 @@ pub fn impute_knn(masked: &Table, reference: &Table, k: usize) -> Result<Table> 
                     }
                 }
                 (ColumnData::Categorical(v), ColumnData::Categorical(rv)) => {
-                    let vals: Vec<Option<String>> = near.iter().map(|&d| rv[d].clone()).collect();
-                    v[i] = vote(&vals);
+                    let vals: Vec<Option<String>> = near
+                        .iter()
+                        .map(|&d| rv.get(d).map(str::to_string))
+                        .collect();
+                    v.set(i, vote(&vals).as_deref());
                 }
                 _ => {}
             }
@@ -438,7 +443,7 @@ mod tests {
         let (m, cells) = mask_cells(&t, &["x", "c"], 0.5, 3).unwrap();
         let hidden = |j: usize, i: usize| match &m.columns[j].data {
             ColumnData::Numerical(v) => v[i].is_none(),
-            ColumnData::Categorical(v) => v[i].is_none(),
+            ColumnData::Categorical(v) => v.is_missing(i),
         };
         for i in 0..10 {
             for j in 0..2 {
@@ -483,7 +488,7 @@ mod tests {
             unreachable!()
         };
         assert_eq!(x[0], Some(8.0));
-        assert_eq!(c[1].as_deref(), Some("a"));
+        assert_eq!(c.get(1), Some("a"));
     }
 
     #[test]

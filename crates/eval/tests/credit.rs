@@ -87,10 +87,7 @@ fn alpha_beta_of_real_halves_is_high_and_of_shuffle_lower() {
             .iter()
             .map(|c| Column {
                 name: c.name.clone(),
-                data: match &c.data {
-                    ColumnData::Numerical(v) => ColumnData::Numerical(v[4000..8000].to_vec()),
-                    ColumnData::Categorical(v) => ColumnData::Categorical(v[4000..8000].to_vec()),
-                },
+                data: c.data.select(&(4000..8000).collect::<Vec<_>>()),
             })
             .collect();
         Table { columns: cols }

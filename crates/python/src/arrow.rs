@@ -192,9 +192,7 @@ pub fn record_batch(table: &Table, schema: &Schema) -> Result<RecordBatch, Strin
             ),
             (ColumnData::Categorical(v), _) => (
                 Field::new(&c.name, DataType::Utf8, true),
-                Arc::new(StringArray::from(
-                    v.iter().map(|s| s.as_deref()).collect::<Vec<_>>(),
-                )),
+                Arc::new(StringArray::from(v.iter().collect::<Vec<_>>())),
             ),
         };
         fields.push(field);

@@ -22,7 +22,8 @@
 use scorediff_tabular::encode::numerical::NumericalEncoder;
 use scorediff_tabular::number::{float_text, parse_number};
 use scorediff_tabular::{
-    CellRequirement, ColumnCodec, ColumnData, ColumnKind, ColumnSchema, Encoder, Schema, Table,
+    CategoricalCells, CellRequirement, ColumnCodec, ColumnData, ColumnKind, ColumnSchema, Encoder,
+    Schema, Table,
 };
 
 use crate::{Error, Result};
@@ -249,8 +250,11 @@ pub fn matching_rows(
                 let CellRequirement::OneOf(allowed) = categorical(c, column).map_err(bad)? else {
                     unreachable!("categorical conditions are sets of categories")
                 };
-                for (k, v) in keep.iter_mut().zip(values) {
-                    *k &= v.as_ref().is_some_and(|v| allowed.contains(v));
+                let allowed_level: Vec<bool> = (values.levels().iter())
+                    .map(|l| allowed.contains(l))
+                    .collect();
+                for (k, &c) in keep.iter_mut().zip(values.codes()) {
+                    *k &= c != CategoricalCells::MISSING && allowed_level[c as usize];
                 }
             }
             ColumnData::Numerical(values) => {

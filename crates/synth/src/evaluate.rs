@@ -58,11 +58,7 @@ pub fn evaluate_synthetic(
 /// The number of distinct present values of `target` in `table`.
 fn target_classes(table: &Table, target: &str) -> usize {
     match table.column(target).map(|c| &c.data) {
-        Some(ColumnData::Categorical(v)) => {
-            let distinct: std::collections::HashSet<&str> =
-                v.iter().flatten().map(String::as_str).collect();
-            distinct.len()
-        }
+        Some(ColumnData::Categorical(v)) => v.present().iter().flatten().count(),
         _ => 2,
     }
 }

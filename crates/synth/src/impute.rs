@@ -20,7 +20,8 @@ use rand_chacha::ChaCha8Rng;
 use scorediff_backend::{Backend, RowCondition};
 use scorediff_process::{Condition, SamplerConfig};
 use scorediff_tabular::{
-    CellRequirement, ColumnCodec, ColumnData, Encoder, Matrix, Table, TabularError,
+    CategoricalCells, CellRequirement, ColumnCodec, ColumnData, Encoder, Matrix, Table,
+    TabularError,
 };
 use serde::Serialize;
 
@@ -161,16 +162,15 @@ fn check_categories(table: &Table, columns: &[usize], encoder: &Encoder) -> Resu
         else {
             continue;
         };
-        let lookup = e.lookup();
-        if let Some((i, v)) = values.iter().enumerate().find_map(|(i, v)| {
-            v.as_ref()
-                .filter(|v| !lookup.contains_key(v.as_str()))
-                .map(|v| (i, v))
-        }) {
+        let unknown = e
+            .cell_indices(values)
+            .enumerate()
+            .find(|&(i, k)| k.is_none() && !values.is_missing(i));
+        if let Some((i, _)) = unknown {
             return Err(TabularError::UnknownCategory {
                 row: i + 1,
                 column: encoder.columns[k].name.clone(),
-                value: v.clone(),
+                value: values.get(i).unwrap_or_default().to_string(),
             }
             .into());
         }
@@ -181,7 +181,7 @@ fn check_categories(table: &Table, columns: &[usize], encoder: &Encoder) -> Resu
 fn is_missing(data: &ColumnData, i: usize) -> bool {
     match data {
         ColumnData::Numerical(v) => v[i].is_none(),
-        ColumnData::Categorical(v) => v[i].is_none(),
+        ColumnData::Categorical(v) => v.is_missing(i),
     }
 }
 
@@ -199,9 +199,9 @@ fn row_requirement(
             (ColumnData::Numerical(v), _) => {
                 v[i].map_or(CellRequirement::Present, CellRequirement::value)
             }
-            (ColumnData::Categorical(v), ColumnCodec::Categorical(_)) => match &v[i] {
+            (ColumnData::Categorical(v), ColumnCodec::Categorical(_)) => match v.get(i) {
                 None => CellRequirement::Present,
-                Some(text) => CellRequirement::OneOf(vec![text.clone()]),
+                Some(text) => CellRequirement::OneOf(vec![text.to_string()]),
             },
             (ColumnData::Categorical(_), ColumnCodec::Numerical(_)) => {
                 unreachable!("kinds checked by table_columns")
@@ -228,9 +228,11 @@ fn fill_from(out: &mut Table, columns: &[usize], chunk: &[usize], decoded: &Tabl
                 }
             }
             (ColumnData::Categorical(v), ColumnData::Categorical(d)) => {
+                let map = v.adopt_levels(d);
                 for (r, &i) in chunk.iter().enumerate() {
-                    if v[i].is_none() && d[r].is_some() {
-                        v[i] = d[r].clone();
+                    let code = d.codes()[r];
+                    if v.is_missing(i) && code != CategoricalCells::MISSING {
+                        v.set_code(i, map[code as usize]);
                         filled += 1;
                     }
                 }

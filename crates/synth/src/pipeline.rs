@@ -758,7 +758,7 @@ pub(crate) fn concat_tables(parts: Vec<Table>) -> Table {
         for (a, b) in first.columns.iter_mut().zip(part.columns) {
             match (&mut a.data, b.data) {
                 (ColumnData::Numerical(x), ColumnData::Numerical(y)) => x.extend(y),
-                (ColumnData::Categorical(x), ColumnData::Categorical(y)) => x.extend(y),
+                (ColumnData::Categorical(x), ColumnData::Categorical(y)) => x.extend(&y),
                 _ => {}
             }
         }

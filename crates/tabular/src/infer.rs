@@ -192,7 +192,7 @@ fn categorical_stats(raw: &RawTable, j: usize, c: &mut ColumnSchema, options: &I
     if c.numeric_codes {
         c.format = NumberFormat::learn_in(texts.iter().copied(), raw.decimal_comma);
     }
-    let read = read_categories(raw, j, c, false);
+    let read: Vec<Option<String>> = read_categories(raw, j, c, false);
     let mut counts = std::collections::HashMap::<&str, usize>::new();
     for t in read.iter().flatten() {
         *counts.entry(t.as_str()).or_default() += 1;

@@ -41,7 +41,7 @@ pub use number::NumberFormat;
 pub use read::{RawTable, ReadOptions, TextColumn, read_path};
 pub use schema::{ColumnKind, ColumnSchema, InferOptions, RARE_TOKEN, Schema, TargetChoice};
 pub use split::{RowSplit, split_rows, split_table};
-pub use table::{Column, ColumnData, Table};
+pub use table::{CategoricalCells, Column, ColumnData, Table};
 pub use write::{write_csv, write_csv_to};
 
 /// Reads a file and types it by a schema inferred from it, merged with `schema` when given

@@ -46,7 +46,7 @@ use crate::id::IdShape;
 use crate::infer::{column_stats, infer_kind};
 use crate::number::{NumberFormat, is_non_finite_number, parse_number};
 use crate::read::RawTable;
-use crate::table::{Column, Table};
+use crate::table::{CategoricalCells, Column, Table};
 
 /// The text that stands for every value pooled by rare-value protection.
 pub const RARE_TOKEN: &str = "_RARE_";
@@ -265,7 +265,7 @@ impl Schema {
             let column = if c.kind.is_numerical() {
                 Column::numerical(c.name.clone(), parse_values(raw, j, c.datetime.as_ref())?)
             } else {
-                Column::categorical(c.name.clone(), categorical_cells(raw, j, c))
+                Column::categorical_cells(c.name.clone(), categorical_cells(raw, j, c))
             };
             columns.push(column);
         }
@@ -483,19 +483,19 @@ pub(crate) fn parse_values(
 
 /// The cells of categorical column `j` as the schema reads them: numeric codes by value,
 /// protected rare values pooled.
-fn categorical_cells(raw: &RawTable, j: usize, c: &ColumnSchema) -> Vec<Option<String>> {
+fn categorical_cells(raw: &RawTable, j: usize, c: &ColumnSchema) -> CategoricalCells {
     let pooled = c.pooled_values > 0 || c.rare_min_count.is_some_and(|k| k > 0);
     read_categories(raw, j, c, pooled)
 }
 
 /// The cells of categorical column `j`, numeric codes read by value; with `pooled`, those not
 /// among `c.categories` read as [`RARE_TOKEN`].
-pub(crate) fn read_categories(
+pub(crate) fn read_categories<C: FromIterator<Option<String>>>(
     raw: &RawTable,
     j: usize,
     c: &ColumnSchema,
     pooled: bool,
-) -> Vec<Option<String>> {
+) -> C {
     let cells = &raw.columns[j];
     let known: std::collections::HashSet<&str> = if pooled {
         c.categories.iter().map(String::as_str).collect()

@@ -256,7 +256,7 @@ fn write_rows<W: Write>(
         for (c, f) in table.columns.iter().zip(&formats) {
             record.push(match &c.data {
                 ColumnData::Numerical(v) => v[i].map_or_else(String::new, |x| f.text(x)),
-                ColumnData::Categorical(v) => v[i].clone().unwrap_or_default(),
+                ColumnData::Categorical(v) => v.get(i).unwrap_or_default().to_string(),
             });
         }
         out.write_record(&record)?;

@@ -196,7 +196,7 @@ fn all_missing_column_is_categorical_and_round_trips() {
     assert!(b.categories.is_empty() && b.has_missing);
     assert_eq!(
         back.column("b").unwrap().data,
-        ColumnData::Categorical(vec![None; 3])
+        ColumnData::Categorical(vec![None::<String>; 3].into_iter().collect())
     );
     assert_eq!(text, "a,b\n1.5,\n2.5,\n3.5,\n");
     // Declared numerical, it cannot be fitted.

@@ -247,7 +247,7 @@ fn sampled_decoding_follows_the_block_and_is_seeded() {
         panic!()
     };
     for (cat, p) in ["a", "b", "c"].iter().zip(probs) {
-        let share = v.iter().filter(|x| x.as_deref() == Some(*cat)).count() as f64 / n as f64;
+        let share = v.iter().filter(|x| *x == Some(*cat)).count() as f64 / n as f64;
         let sd = (f64::from(p) * (1.0 - f64::from(p)) / n as f64).sqrt();
         assert!(
             (share - f64::from(p)).abs() < 5.0 * sd,
@@ -258,7 +258,7 @@ fn sampled_decoding_follows_the_block_and_is_seeded() {
     let ColumnData::Categorical(v) = &enc.decode(&m).unwrap().columns[0].data else {
         panic!()
     };
-    assert!(v.iter().all(|x| x.as_deref() == Some("b")));
+    assert!(v.iter().all(|x| x == Some("b")));
 }
 
 #[test]

@@ -57,7 +57,11 @@ fn shuffle_columns(table: &Table, seed: u64) -> Table {
     for col in &mut out.columns {
         match &mut col.data {
             ColumnData::Numerical(v) => v.shuffle(&mut rng),
-            ColumnData::Categorical(v) => v.shuffle(&mut rng),
+            ColumnData::Categorical(v) => {
+                let mut order: Vec<usize> = (0..v.len()).collect();
+                order.shuffle(&mut rng);
+                *v = v.select(&order);
+            }
         }
     }
     out

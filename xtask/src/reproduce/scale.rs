@@ -466,11 +466,10 @@ fn group_rule_share(t: &scorediff_synth::tabular::Table) -> Option<f64> {
     };
     let held = code
         .iter()
-        .zip(group)
+        .zip(group.iter())
         .filter(|(c, g)| {
-            let k: Option<usize> = c.as_deref().and_then(|c| c[1..].parse().ok());
-            k.zip(g.as_deref())
-                .is_some_and(|(k, g)| g == format!("G{}", k % 4))
+            let k: Option<usize> = c.and_then(|c| c[1..].parse().ok());
+            k.zip(*g).is_some_and(|(k, g)| g == format!("G{}", k % 4))
         })
         .count();
     Some(held as f64 / t.n_rows().max(1) as f64)
@@ -487,10 +486,10 @@ fn codes_rule_share(t: &scorediff_synth::tabular::Table) -> Option<f64> {
     };
     let held = m
         .iter()
-        .zip(p)
+        .zip(p.iter())
         .filter(|(m, p)| {
-            let m: Option<usize> = m.as_deref().and_then(|m| m[1..].parse().ok());
-            let p: Option<usize> = p.as_deref().and_then(|p| p[1..].parse().ok());
+            let m: Option<usize> = m.and_then(|m| m[1..].parse().ok());
+            let p: Option<usize> = p.and_then(|p| p[1..].parse().ok());
             m.zip(p)
                 .is_some_and(|(m, p)| (0..3).any(|j| (m * 7 + j) % 4000 == p))
         })

@@ -150,11 +150,11 @@ fn with_raw_cells(
                     (None, Some(ColumnData::Numerical(v))) => {
                         v[i].map(|x| number_text(x, schema.column(name)))
                     }
-                    (None, Some(ColumnData::Categorical(v))) => v[i].clone(),
+                    (None, Some(ColumnData::Categorical(v))) => v.get(i).map(str::to_string),
                     (None, None) => None,
                 })
                 .collect();
-            Column::categorical(name.clone(), texts)
+            Column::categorical_cells(name.clone(), texts)
         })
         .collect();
     Table { columns }

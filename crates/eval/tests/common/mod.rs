@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
-use scorediff_tabular::{Column, ColumnData, Table};
+use scorediff_tabular::{Column, Table};
 
 /// Numerical columns as the data README types them; every other column but `ID` is categorical.
 const NUMERICAL: [&str; 14] = [
@@ -87,14 +87,7 @@ pub fn shuffle_columns(t: &Table, seed: u64) -> Table {
         .map(|c| {
             let mut perm: Vec<usize> = (0..c.data.len()).collect();
             perm.shuffle(&mut rng);
-            let data = match &c.data {
-                ColumnData::Numerical(v) => {
-                    ColumnData::Numerical(perm.iter().map(|&i| v[i]).collect())
-                }
-                ColumnData::Categorical(v) => {
-                    ColumnData::Categorical(perm.iter().map(|&i| v[i].clone()).collect())
-                }
-            };
+            let data = c.data.select(&perm);
             Column {
                 name: c.name.clone(),
                 data,
@@ -110,14 +103,7 @@ pub fn head(t: &Table, n: usize) -> Table {
         .columns
         .iter()
         .map(|c| {
-            let data = match &c.data {
-                ColumnData::Numerical(v) => {
-                    ColumnData::Numerical(v.iter().take(n).copied().collect())
-                }
-                ColumnData::Categorical(v) => {
-                    ColumnData::Categorical(v.iter().take(n).cloned().collect())
-                }
-            };
+            let data = c.data.select(&(0..n.min(c.data.len())).collect::<Vec<_>>());
             Column {
                 name: c.name.clone(),
                 data,

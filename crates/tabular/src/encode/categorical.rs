@@ -24,6 +24,8 @@ use std::collections::HashMap;
 use rand::{Rng, RngExt};
 use serde::{Deserialize, Serialize};
 
+use crate::table::CategoricalCells;
+
 /// How a categorical column's block codes its categories.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
@@ -134,6 +136,25 @@ impl CategoricalEncoder {
         }
     }
 
+    /// The index of each cell of `cells`, in row order (`None` for a category not fitted, or
+    /// a missing cell when the column had none); each level is looked up once.
+    pub fn cell_indices<'a>(
+        &self,
+        cells: &'a CategoricalCells,
+    ) -> impl ExactSizeIterator<Item = Option<usize>> + 'a {
+        let lookup = self.lookup();
+        let by_level: Vec<Option<usize>> = cells
+            .levels()
+            .iter()
+            .map(|l| lookup.get(l.as_str()).copied())
+            .collect();
+        let missing = self.missing.then_some(self.categories.len());
+        cells.codes().iter().map(move |&c| match c {
+            CategoricalCells::MISSING => missing,
+            c => by_level[c as usize],
+        })
+    }
+
     /// Writes the block of index `k` into `out` (length [`Self::width`]).
     pub fn encode(&self, k: usize, out: &mut [f32]) {
         let s = self.scale as f32;
@@ -154,6 +175,23 @@ impl CategoricalEncoder {
     /// The category of index `k` (`None`: the missing value, or out of range).
     pub fn category(&self, k: usize) -> Option<String> {
         self.categories.get(k).cloned()
+    }
+
+    /// The cells of the indices `ks` (an index past the categories: missing), coded on the
+    /// encoder's categories.
+    pub fn cells(&self, ks: impl Iterator<Item = usize>) -> CategoricalCells {
+        let n = self.categories.len();
+        let codes = ks
+            .map(|k| {
+                if k < n {
+                    k as u32
+                } else {
+                    CategoricalCells::MISSING
+                }
+            })
+            .collect();
+        CategoricalCells::from_codes(self.categories.clone(), codes)
+            .expect("an encoder's categories are distinct")
     }
 
     /// The index a block decodes to: the largest entry (one-hot) or the code its signs

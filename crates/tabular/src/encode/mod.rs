@@ -51,7 +51,7 @@ use whiten::Whitening;
 use crate::error::{Result, TabularError};
 use crate::number::NumberFormat;
 use crate::schema::{ColumnKind, Schema, sorted_categories};
-use crate::table::{Column, ColumnData, Table};
+use crate::table::{CategoricalCells, Column, ColumnData, Table};
 
 /// Version of the encoder JSON layout written by this crate.
 pub const ENCODER_FORMAT_VERSION: u32 = 1;
@@ -327,12 +327,11 @@ impl Encoder {
                 (0..m.rows).map(|r| f64::from(m.row(r)[j])).sum::<f64>() / m.rows.max(1) as f64
             })
             .collect();
-        let lookup = e.lookup();
         let (n, d) = (e.n_values(), dims.len());
         let mut sums = vec![0.0; n * d];
         let mut counts = vec![0.0; n];
-        for (r, v) in values.iter().enumerate() {
-            let Some(k) = e.index(&lookup, v.as_deref()) else {
+        for (r, k) in e.cell_indices(values).enumerate() {
+            let Some(k) = k else {
                 continue;
             };
             counts[k] += 1.0;
@@ -515,8 +514,7 @@ impl Encoder {
                     Column::numerical(c.name.clone(), blocks.map(|b| e.decode(b)).collect())
                 }
                 ColumnCodec::Categorical(e) => {
-                    let values = blocks.map(|b| e.category(pick(e, b))).collect();
-                    Column::categorical(c.name.clone(), values)
+                    Column::categorical_cells(c.name.clone(), e.cells(blocks.map(|b| pick(e, b))))
                 }
             };
             columns.push(column);
@@ -731,19 +729,16 @@ fn encode_categorical(
     name: &str,
     start: usize,
     e: &CategoricalEncoder,
-    values: &[Option<String>],
+    values: &CategoricalCells,
     m: &mut Matrix,
 ) -> Result<()> {
     let (d, w) = (m.cols, e.width());
-    let lookup = e.lookup();
-    for (i, x) in values.iter().enumerate() {
-        let k = e
-            .index(&lookup, x.as_deref())
-            .ok_or_else(|| TabularError::UnknownCategory {
-                row: i + 1,
-                column: name.to_string(),
-                value: x.clone().unwrap_or_else(|| "(missing)".into()),
-            })?;
+    for (i, k) in e.cell_indices(values).enumerate() {
+        let k = k.ok_or_else(|| TabularError::UnknownCategory {
+            row: i + 1,
+            column: name.to_string(),
+            value: values.get(i).unwrap_or("(missing)").to_string(),
+        })?;
         e.encode(k, &mut m.data[i * d + start..i * d + start + w]);
     }
     Ok(())
@@ -752,32 +747,38 @@ fn encode_categorical(
 /// The encoder of the categories of `values` and those the schema lists: one-hot up to
 /// `max_one_hot` categories (the missing one included), bits beyond.
 fn fit_categorical(
-    values: &[Option<String>],
+    values: &CategoricalCells,
     listed: &[String],
     scale: f64,
     max_one_hot: usize,
 ) -> CategoricalEncoder {
-    let all: Vec<Option<String>> = values
-        .iter()
-        .cloned()
-        .chain(listed.iter().cloned().map(Some))
-        .collect();
+    let mut level_counts = vec![0usize; values.levels().len()];
+    let mut n_missing = 0;
+    for &c in values.codes() {
+        match c {
+            CategoricalCells::MISSING => n_missing += 1,
+            c => level_counts[c as usize] += 1,
+        }
+    }
+    let present = (values.levels().iter().zip(&level_counts))
+        .filter(|&(_, &n)| n > 0)
+        .map(|(l, _)| Some(l.clone()));
+    let all: Vec<Option<String>> = present.chain(listed.iter().cloned().map(Some)).collect();
     let categories = sorted_categories(&all);
-    let missing = values.iter().any(Option::is_none);
+    let missing = n_missing > 0;
     let mut counts = vec![0usize; categories.len() + usize::from(missing)];
     let position: std::collections::HashMap<&str, usize> = categories
         .iter()
         .enumerate()
         .map(|(k, c)| (c.as_str(), k))
         .collect();
-    for v in values {
-        let k = match v {
-            Some(text) => position.get(text.as_str()).copied(),
-            None => Some(categories.len()),
-        };
-        if let Some(k) = k {
-            counts[k] += 1;
+    for (level, &n) in values.levels().iter().zip(&level_counts) {
+        if let Some(&k) = position.get(level.as_str()) {
+            counts[k] += n;
         }
+    }
+    if missing {
+        counts[categories.len()] = n_missing;
     }
     let n = values.len().max(1) as f64;
     let n_values = categories.len() + usize::from(missing);

@@ -353,7 +353,7 @@ impl RawTable {
                 ColumnData::Numerical(v) => {
                     v.iter().map(|x| x.map(crate::number::float_text)).collect()
                 }
-                ColumnData::Categorical(v) => v.iter().map(Option::as_deref).collect(),
+                ColumnData::Categorical(v) => v.iter().collect(),
             })
             .collect();
         Self {
