@@ -8,7 +8,7 @@ use crate::c2st::Detector;
 use crate::config::EvalConfig;
 use crate::error::Result;
 use crate::progress::Progress;
-use crate::report::{Report, Timing};
+use crate::report::{ReferenceScores, Report, Timing};
 use crate::{alpha_beta, c2st, dcr, diagnose, mle, shape, trend};
 
 /// Runs `f`, records its wall-clock seconds under `name`.
@@ -128,6 +128,12 @@ pub fn evaluate(
         })?),
         _ => None,
     };
+    let reference = match test {
+        Some(t) if cfg.shape || cfg.trend => Some(timed(&mut tm, "reference", || {
+            reference_scores(real_train, t, cfg)
+        })?),
+        _ => None,
+    };
     Ok(Report {
         config: cfg.clone(),
         n_real: real_train.n_rows(),
@@ -143,7 +149,28 @@ pub fn evaluate(
         diagnostics,
         mle,
         dcr,
+        reference,
         timings: tm,
+    })
+}
+
+/// Shape and Trend of the real test rows against the training rows.
+fn reference_scores(real_train: &Table, test: &Table, cfg: &EvalConfig) -> Result<ReferenceScores> {
+    let shape_error = if cfg.shape {
+        Some(shape::shape(real_train, test)?.error)
+    } else {
+        None
+    };
+    let trend_error = if cfg.trend {
+        Some(trend::trend(real_train, test, cfg.trend_bins)?.error)
+    } else {
+        None
+    };
+    Ok(ReferenceScores {
+        table: "test".into(),
+        n_rows: test.n_rows(),
+        shape_error,
+        trend_error,
     })
 }
 
@@ -223,7 +250,12 @@ mod tests {
         crate::html::write_report(&dir, &r, Some(&plots)).unwrap();
         let json = std::fs::read_to_string(dir.join("report.json")).unwrap();
         let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
-        assert!(json.contains("\"shape\"") && html.contains("data:image/png;base64,"));
+        assert!(json.contains("\"shape\"") && html.contains("<svg") && !html.contains("<img"));
+        assert!(html.contains("id=\"summary-table\"") && json.contains("\"reference\""));
+        // Identical real and synthetic tables: the test rows' reference scores are reported.
+        let reference = r.reference.as_ref().unwrap();
+        assert_eq!(reference.n_rows, 60);
+        assert!(reference.shape_error.unwrap() > 0.0);
         assert!(json.contains("\"c2st_trees\"") && json.contains("\"value_sets\""));
         assert!(html.contains("Where the detector sees the difference"));
         std::fs::remove_dir_all(&dir).unwrap();

@@ -1,9 +1,11 @@
-//! Writes `report.json` and a self-contained `report.html` (plots embedded as base64 PNG).
+//! Writes `report.json` and a self-contained `report.html`: one file that opens offline,
+//! figures inline as SVG (text rendered by the browser, no image files, no fonts, no
+//! network), a summary in words at the top that gives every figure its range and what real
+//! rows score, and per-column tables sortable by clicking a header (a few lines of inline
+//! script; the page reads the same without it).
 
 use std::fmt::Write as _;
 use std::path::Path;
-
-use base64::Engine;
 
 use crate::diagnose::{DetectorAuc, Diagnostics};
 use crate::error::{EvalError, Result};
@@ -32,13 +34,11 @@ fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
     })
 }
 
-fn img(out: &mut String, p: &Plot) {
-    let b64 = base64::engine::general_purpose::STANDARD.encode(&p.png);
+fn figure(out: &mut String, p: &Plot) {
     let _ = write!(
         out,
-        "<figure><figcaption><b>{}</b></figcaption><img alt=\"{}\" src=\"data:image/png;base64,{b64}\"><figcaption class=\"small\">{}</figcaption></figure>",
-        esc(&p.title),
-        esc(&p.title),
+        "<figure>{}<figcaption class=\"small\">{}</figcaption></figure>",
+        p.svg,
         esc(&p.caption)
     );
 }
@@ -53,7 +53,7 @@ fn auc_table(o: &mut String, title: &str, rows: &[DetectorAuc]) {
     }
     let _ = write!(
         o,
-        "<h3>{}</h3><table><tr><th>columns</th><th>detector AUC</th></tr>",
+        "<h3>{}</h3><table class=\"sortable\"><thead><tr><th>columns</th><th>detector AUC</th></tr></thead><tbody>",
         esc(title)
     );
     for r in rows {
@@ -65,7 +65,7 @@ fn auc_table(o: &mut String, title: &str, rows: &[DetectorAuc]) {
             r.auc
         );
     }
-    o.push_str("</table>");
+    o.push_str("</tbody></table>");
 }
 
 /// The diagnostic section: where the boosted-tree detector sees the synthetic rows.
@@ -84,7 +84,7 @@ fn diagnostics_html(o: &mut String, d: &Diagnostics) {
             o,
             "<h3>Exact relations between numerical columns</h3><p>Share of rows that hold a \
              relation, real against synthetic, largest gaps first ({} of {} numerical columns \
-             examined).</p><table><tr><th>relation</th><th>real</th><th>synthetic</th></tr>",
+             examined).</p><table class=\"sortable\"><thead><tr><th>relation</th><th>real</th><th>synthetic</th></tr></thead><tbody>",
             d.relation_columns, d.numerical_columns
         );
         for r in &d.relations {
@@ -96,13 +96,13 @@ fn diagnostics_html(o: &mut String, d: &Diagnostics) {
                 100.0 * r.synthetic_rate
             );
         }
-        o.push_str("</table>");
+        o.push_str("</tbody></table>");
     }
     if !d.value_sets.is_empty() {
         o.push_str(
-            "<h3>Values of numerical columns</h3><table><tr><th>column</th><th>distinct real</th>\
+            "<h3>Values of numerical columns</h3><table class=\"sortable\"><thead><tr><th>column</th><th>distinct real</th>\
              <th>distinct synthetic</th><th>synthetic values no real row holds</th>\
-             <th>zeros real</th><th>zeros synthetic</th></tr>",
+             <th>zeros real</th><th>zeros synthetic</th></tr></thead><tbody>",
         );
         for v in &d.value_sets {
             let _ = write!(
@@ -116,43 +116,219 @@ fn diagnostics_html(o: &mut String, d: &Diagnostics) {
                 100.0 * v.zero_synthetic
             );
         }
-        o.push_str("</table>");
+        o.push_str("</tbody></table>");
     }
+}
+
+const STYLE: &str = "body{font-family:sans-serif;margin:2em;max-width:1250px;color:#222}\
+table{border-collapse:collapse;margin:0.5em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}\
+th{background:#f3f3f3}table.sortable th{cursor:pointer}table.sortable th:after{content:' \\2195';color:#999}\
+figure{display:inline-block;margin:8px;vertical-align:top;max-width:480px}figure svg{max-width:100%;height:auto}\
+.small{font-size:80%;color:#555}.verdict{font-size:110%;background:#f7f7f2;padding:0.6em 1em;border-left:4px solid #1f77b4}";
+
+/// Sorts a `table.sortable` by the clicked header: numbers by value (a trailing `%` and
+/// thousands commas allowed), other cells as text; a second click reverses.
+const SORT_SCRIPT: &str = "document.querySelectorAll('table.sortable').forEach(function(t){\
+t.querySelectorAll('th').forEach(function(h,i){h.addEventListener('click',function(){\
+var b=t.tBodies[0],rows=Array.from(b.rows),asc=h.dataset.asc!=='1';\
+var v=function(r){var s=r.cells[i].textContent.replace(/[,%]/g,'').trim();var n=parseFloat(s);return isNaN(n)||!/^-?[0-9.e+-]+$/.test(s)?s:n;};\
+rows.sort(function(x,y){var a=v(x),c=v(y);var d=(typeof a==='number'&&typeof c==='number')?a-c:String(a).localeCompare(String(c));return asc?d:-d;});\
+rows.forEach(function(r){b.appendChild(r);});t.querySelectorAll('th').forEach(function(o){delete o.dataset.asc;});if(asc)h.dataset.asc='1';});});});";
+
+/// One row of the summary table.
+struct SummaryRow {
+    metric: &'static str,
+    value: String,
+    range: &'static str,
+    real_rows: String,
+    reading: String,
+}
+
+/// The summary rows of the metrics the report holds.
+fn summary_rows(r: &Report) -> Vec<SummaryRow> {
+    let mut rows = Vec::new();
+    let reference = r.reference.as_ref();
+    let real =
+        |x: Option<f64>, what: &str| x.map_or("-".to_string(), |v| format!("{v:.2} ({what})"));
+    let test_rows = reference.map_or(String::new(), |t| format!("{} real test rows", t.n_rows));
+    if let Some(x) = &r.shape {
+        rows.push(SummaryRow {
+            metric: "Shape error",
+            value: format!("{:.2}", x.error),
+            range: "0 to 100, lower is better",
+            real_rows: real(reference.and_then(|t| t.shape_error), &test_rows),
+            reading: format!(
+                "Each column's distribution differs from the real one by {:.1}% on average (Kolmogorov-Smirnov distance for numbers, total variation for categories).",
+                x.error
+            ),
+        });
+    }
+    if let Some(x) = &r.trend {
+        rows.push(SummaryRow {
+            metric: "Trend error",
+            value: format!("{:.2}", x.error),
+            range: "0 to 100, lower is better",
+            real_rows: real(reference.and_then(|t| t.trend_error), &test_rows),
+            reading: format!(
+                "Each pair of columns' correlation or contingency table differs from the real pair's by {:.1}% on average.",
+                x.error
+            ),
+        });
+    }
+    if let Some(x) = &r.alpha_beta {
+        rows.push(SummaryRow {
+            metric: "alpha-precision",
+            value: format!("{:.1}", x.alpha_precision),
+            range: "0 to 100, higher is better",
+            real_rows: "near 100".into(),
+            reading: "How well synthetic rows fall where real rows are, over every support size (100: as faithful as real rows).".into(),
+        });
+        rows.push(SummaryRow {
+            metric: "beta-recall",
+            value: format!("{:.1}", x.beta_recall),
+            range: "0 to 100, higher is better",
+            real_rows: "below 100: a finite sample covers part of another".into(),
+            reading: "How much of the real rows' variety the synthetic rows cover (low: a narrower, more typical table).".into(),
+        });
+    }
+    for (metric, c, strong) in [
+        ("C2ST (logistic)", &r.c2st, false),
+        ("C2ST (boosted trees)", &r.c2st_trees, true),
+    ] {
+        if let Some(x) = c {
+            rows.push(SummaryRow {
+                metric,
+                value: format!("{:.3}", x.score),
+                range: "0 to 1, higher is better",
+                real_rows: "1 (cannot be told apart)".into(),
+                reading: format!(
+                    "A {} tells a real row from a synthetic one with held-out AUC {:.3} (0.5: chance){}.",
+                    if strong { "boosted-tree classifier" } else { "logistic regression" },
+                    x.auc,
+                    if strong { "; the strong detector, see where it looks below" } else { "; it sees linear effects only" }
+                ),
+            });
+        }
+    }
+    if let Some(x) = &r.mle {
+        rows.push(SummaryRow {
+            metric: "MLE AUC",
+            value: format!("{:.3}", x.synthetic.test_auc),
+            range: "0.5 to 1, higher is better",
+            real_rows: x.real.as_ref().map_or("-".into(), |f| format!("{:.3} (model trained on the real rows)", f.test_auc)),
+            reading: format!("A boosted-tree model of `{}` trained on the synthetic rows, scored on the real test rows.", r.config.target),
+        });
+    }
+    if let Some(x) = &r.dcr {
+        rows.push(SummaryRow {
+            metric: "DCR",
+            value: format!("{:.1}%", x.share_closer_to_train),
+            range: "50% is best; above it, closer to copying",
+            real_rows: "about 55% for a resample of the training rows".into(),
+            reading:
+                "Share of synthetic rows closer to a training row than to a held-out real row."
+                    .into(),
+        });
+    }
+    rows
+}
+
+/// The verdict in words: a sentence per aspect the report measured.
+fn verdict(r: &Report) -> Vec<String> {
+    let mut v = Vec::new();
+    if let Some(x) = &r.shape {
+        let against = r.reference.as_ref().and_then(|t| t.shape_error);
+        v.push(match against {
+            Some(real) if real > 0.0 => format!(
+                "Single columns: Shape error {:.2}, {:.1} times that of real test rows ({real:.2}).",
+                x.error,
+                x.error / real
+            ),
+            _ => format!("Single columns: Shape error {:.2} (0 is a perfect match).", x.error),
+        });
+    }
+    if let Some(x) = &r.c2st_trees {
+        let level = if x.score >= 0.6 {
+            "hard to tell from real rows"
+        } else if x.score >= 0.3 {
+            "told apart by a strong detector in part of the rows"
+        } else {
+            "told apart by a strong detector in most rows"
+        };
+        v.push(format!(
+            "Whole rows: {level} (boosted-tree C2ST {:.3}, detector AUC {:.3}).",
+            x.score, x.auc
+        ));
+    }
+    if let Some(x) = &r.mle {
+        let real = x.real.as_ref().map_or(String::new(), |f| {
+            format!(" against {:.3} from real rows", f.test_auc)
+        });
+        v.push(format!(
+            "Utility: a model trained on synthetic rows reaches AUC {:.3}{real}.",
+            x.synthetic.test_auc
+        ));
+    }
+    if let Some(x) = &r.dcr {
+        let s = x.share_closer_to_train;
+        let reading = if s <= 53.0 {
+            "no sign of copied rows"
+        } else {
+            "closer to the training rows than to unseen ones: check for copying"
+        };
+        v.push(format!("Privacy: {s:.1}% of synthetic rows are closer to a training row (50% ideal): {reading}."));
+    }
+    v
+}
+
+fn summary_html(o: &mut String, r: &Report) {
+    o.push_str("<h2 id=\"summary\">Summary</h2><div class=\"verdict\">");
+    for line in verdict(r) {
+        let _ = write!(o, "<p>{}</p>", esc(&line));
+    }
+    o.push_str("</div><table id=\"summary-table\"><thead><tr><th>metric</th><th>value</th><th>range</th><th>real rows score</th><th>what it says</th></tr></thead><tbody>");
+    for row in summary_rows(r) {
+        let _ = write!(
+            o,
+            "<tr><td>{}</td><td><b>{}</b></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(row.metric),
+            esc(&row.value),
+            esc(row.range),
+            esc(&row.real_rows),
+            esc(&row.reading)
+        );
+    }
+    o.push_str("</tbody></table>");
 }
 
 /// The HTML page of a report (plots optional).
 pub fn render_html(report: &Report, plots: Option<&Plots>) -> String {
-    let mut o = String::from(
-        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>scorediff evaluation</title><style>\
-         body{font-family:sans-serif;margin:2em;max-width:1200px}table{border-collapse:collapse}\
-         td,th{border:1px solid #ccc;padding:2px 8px;text-align:left}figure{display:inline-block;margin:6px;vertical-align:top;max-width:380px}\
-         .small{font-size:75%;color:#555}.real{color:#1f77b4}.syn{color:#ff7f0e}</style></head><body>\
-         <h1>scorediff evaluation</h1>",
+    let mut o = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>scorediff evaluation</title><style>{STYLE}</style></head><body><h1>scorediff evaluation</h1>"
     );
     let _ = write!(
         o,
-        "<p>{} real rows, {} synthetic rows.</p>",
-        report.n_real, report.n_synthetic
+        "<p>{} real training rows against {} synthetic rows{}.</p>",
+        report.n_real,
+        report.n_synthetic,
+        report
+            .n_test
+            .map_or(String::new(), |n| format!("; {n} real test rows"))
     );
     if let Some(n) = report.capped_rows {
         let _ = write!(
             o,
-            "<p>alpha-precision, beta-recall, C2ST, the detector diagnostics and DCR used a seeded subsample of at most {n} rows of each table (the evaluation's row cap).</p>"
+            "<p class=\"small\">alpha-precision, beta-recall, C2ST, the detector diagnostics and DCR used a seeded subsample of at most {n} rows of each table (the evaluation's row cap).</p>"
         );
     }
-    o.push_str("<h2>Summary</h2><table>");
-    for line in report.summary().lines() {
-        let (k, v) = line.split_at(line.len().min(17));
-        row(&mut o, k.trim(), v.trim().to_string());
-    }
-    o.push_str("</table>");
+    summary_html(&mut o, report);
     if let Some(d) = &report.diagnostics {
         diagnostics_html(&mut o, d);
     }
     if let Some(s) = &report.shape {
         let _ = write!(
             o,
-            "<h2>Shape (error {:.3})</h2><table><tr><th>column</th><th>metric</th><th>score</th></tr>",
+            "<h2>Single columns: Shape (error {:.3})</h2><table class=\"sortable\"><thead><tr><th>column</th><th>metric</th><th>score</th></tr></thead><tbody>",
             s.error
         );
         for c in &s.columns {
@@ -164,22 +340,22 @@ pub fn render_html(report: &Report, plots: Option<&Plots>) -> String {
                 c.score
             );
         }
-        o.push_str("</table>");
+        o.push_str("</tbody></table>");
     }
     if let Some(p) = plots {
-        o.push_str("<h2>Marginals</h2><p><span class=\"real\">&#9632; real</span> <span class=\"syn\">&#9632; synthetic</span></p>");
-        p.marginals.iter().for_each(|x| img(&mut o, x));
+        o.push_str("<h2>Marginals</h2>");
+        p.marginals.iter().for_each(|x| figure(&mut o, x));
         o.push_str("<h2>Correlations</h2>");
-        p.correlations.iter().for_each(|x| img(&mut o, x));
+        p.correlations.iter().for_each(|x| figure(&mut o, x));
         if !p.curves.is_empty() {
             o.push_str("<h2>alpha-precision / beta-recall</h2>");
-            p.curves.iter().for_each(|x| img(&mut o, x));
+            p.curves.iter().for_each(|x| figure(&mut o, x));
         }
     }
     if let Some(t) = &report.trend {
         let _ = write!(
             o,
-            "<h2>Trend (error {:.3})</h2><p>On the real table's bin edges (a diagnostic, not the protocol): {:.3}.</p><table><tr><th>column a</th><th>column b</th><th>metric</th><th>score</th></tr>",
+            "<h2>Column pairs: Trend (error {:.3})</h2><p>On the real table's bin edges (a diagnostic, not the protocol): {:.3}.</p><table class=\"sortable\"><thead><tr><th>column a</th><th>column b</th><th>metric</th><th>score</th></tr></thead><tbody>",
             t.error, t.error_real_bins
         );
         for p in &t.pairs {
@@ -194,13 +370,13 @@ pub fn render_html(report: &Report, plots: Option<&Plots>) -> String {
                 p.metric
             );
         }
-        o.push_str("</table>");
+        o.push_str("</tbody></table>");
     }
     o.push_str("<h2>Timings</h2><table>");
     for t in &report.timings {
         row(&mut o, &t.metric, format!("{:.2} s", t.seconds));
     }
-    o.push_str("</table></body></html>\n");
+    let _ = writeln!(o, "</table><script>{SORT_SCRIPT}</script></body></html>");
     o
 }
 

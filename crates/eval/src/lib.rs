@@ -27,6 +27,7 @@ pub mod diagnose;
 pub mod embed;
 pub mod error;
 pub mod evaluate;
+pub mod figure;
 pub mod gbdt;
 pub mod html;
 pub mod imputation;

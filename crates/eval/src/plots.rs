@@ -1,27 +1,27 @@
-//! PNG plots for the HTML report, drawn with plotters' bitmap backend.
-//!
-//! The plots carry no text (plotters would need system fonts for it); titles, legends and
-//! axis labels are written by the HTML page around each image. Colours: real data blue,
-//! synthetic data orange.
-
-use plotters::prelude::*;
+//! The report's figures (SVG, [`crate::figure`]): each with its title, labelled axes, tick
+//! values and legend, so that a figure copied out of the report reads on its own. Colours:
+//! real data blue, synthetic data orange.
 
 use scorediff_tabular::Table;
 
 use crate::coding::{CodedColumn, Plan, category_label};
-use crate::error::{EvalError, Result};
+use crate::error::Result;
+use crate::figure::{
+    Axis, BarFigure, BarGroup, BarSlots, ColorScale, Heatmap, LegendAt, LineFigure, Rgb, Series,
+    Style,
+};
 use crate::report::Report;
 use crate::trend::pearson;
 
-/// One encoded plot.
+/// One figure of the report.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plot {
-    /// Short title shown above the image.
+    /// Its title (also drawn in the figure).
     pub title: String,
-    /// Caption under the image (axes, legend).
+    /// A caption under it: what is drawn, in words.
     pub caption: String,
-    /// PNG bytes.
-    pub png: Vec<u8>,
+    /// The SVG document.
+    pub svg: String,
 }
 
 /// All plots of a report.
@@ -35,74 +35,36 @@ pub struct Plots {
     pub curves: Vec<Plot>,
 }
 
-const REAL: RGBColor = RGBColor(31, 119, 180);
-const SYN: RGBColor = RGBColor(255, 127, 14);
-const W: u32 = 360;
-const H: u32 = 220;
+const MARGINAL_SIZE: (u32, u32) = (460, 330);
 
-/// Draws into an RGB buffer of `w x h` with `draw` and encodes it as PNG.
-fn render(
-    name: &str,
-    w: u32,
-    h: u32,
-    draw: impl FnOnce(
-        &DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>,
-    ) -> std::result::Result<(), String>,
-) -> Result<Vec<u8>> {
-    let err = |reason: String| EvalError::Plot {
-        plot: name.to_string(),
-        reason,
-    };
-    let mut buf = vec![255u8; (w * h * 3) as usize];
-    {
-        let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| err(e.to_string()))?;
-        draw(&root).map_err(err)?;
-        root.present().map_err(|e| err(e.to_string()))?;
+/// Real and synthetic frequencies over `slots`, as bars.
+fn bars(
+    title: &str,
+    slots: BarSlots,
+    x_label: &str,
+    real: Vec<f64>,
+    syn: Vec<f64>,
+) -> Result<String> {
+    BarFigure {
+        title: title.to_string(),
+        slots,
+        x_label: x_label.to_string(),
+        y_label: "share of rows".into(),
+        groups: vec![
+            BarGroup {
+                name: "real".into(),
+                color: Rgb::BLUE,
+                values: real,
+            },
+            BarGroup {
+                name: "synthetic".into(),
+                color: Rgb::ORANGE,
+                values: syn,
+            },
+        ],
+        size: MARGINAL_SIZE,
     }
-    let mut png_bytes = Vec::new();
-    {
-        let mut enc = png::Encoder::new(&mut png_bytes, w, h);
-        enc.set_color(png::ColorType::Rgb);
-        enc.set_depth(png::BitDepth::Eight);
-        let mut wr = enc.write_header().map_err(|e| err(e.to_string()))?;
-        wr.write_image_data(&buf).map_err(|e| err(e.to_string()))?;
-        wr.finish().map_err(|e| err(e.to_string()))?;
-    }
-    Ok(png_bytes)
-}
-
-/// Side-by-side bars of two frequency vectors (real left, synthetic right in each slot).
-fn bars(name: &str, real: &[f64], syn: &[f64]) -> Result<Vec<u8>> {
-    let k = real.len().max(1);
-    let top = real
-        .iter()
-        .chain(syn)
-        .copied()
-        .fold(0.0f64, f64::max)
-        .max(1e-12);
-    render(name, W, H, |root| {
-        let (pad, base) = (10i32, H as i32 - 10);
-        let slot = (W as i32 - 2 * pad) as f64 / k as f64;
-        for (i, (r, s)) in real.iter().zip(syn).enumerate() {
-            let x0 = pad + (i as f64 * slot) as i32;
-            let xm = pad + ((i as f64 + 0.5) * slot) as i32;
-            let x1 = pad + ((i as f64 + 1.0) * slot) as i32;
-            let hgt = |v: f64| base - ((base - pad) as f64 * v / top) as i32;
-            root.draw(&Rectangle::new([(x0, hgt(*r)), (xm, base)], REAL.filled()))
-                .map_err(|e| e.to_string())?;
-            root.draw(&Rectangle::new(
-                [(xm, hgt(*s)), (x1.max(xm + 1), base)],
-                SYN.filled(),
-            ))
-            .map_err(|e| e.to_string())?;
-        }
-        root.draw(&PathElement::new(
-            vec![(pad, base), (W as i32 - pad, base)],
-            BLACK,
-        ))
-        .map_err(|e| e.to_string())
-    })
+    .to_svg()
 }
 
 /// Histogram frequencies of `v` (missing dropped) over `bins` bins of `[lo, hi]`.
@@ -127,58 +89,29 @@ fn histogram(v: &[Option<f64>], lo: f64, hi: f64, bins: usize) -> Vec<f64> {
     f
 }
 
-/// A colour for `v` in `[-1, 1]`: blue (negative) through white to red (positive).
-fn diverging(v: f64) -> RGBColor {
-    let t = v.clamp(-1.0, 1.0);
-    let mix = |a: u8, b: u8, s: f64| (a as f64 + (b as f64 - a as f64) * s) as u8;
-    if t >= 0.0 {
-        RGBColor(255, mix(255, 30, t), mix(255, 30, t))
-    } else {
-        RGBColor(mix(255, 30, -t), mix(255, 30, -t), 255)
+/// A nice upper end for a sequential colour scale of values up to `max`.
+fn nice_max(max: f64) -> f64 {
+    [0.05, 0.1, 0.2, 0.25, 0.5, 1.0]
+        .into_iter()
+        .find(|&m| max <= m)
+        .unwrap_or(max.max(1.0))
+}
+
+fn heatmap(
+    title: &str,
+    names: &[&str],
+    cells: Vec<Vec<Option<f64>>>,
+    scale: ColorScale,
+    value: &str,
+) -> Result<String> {
+    Heatmap {
+        title: title.to_string(),
+        names: names.iter().map(|n| n.to_string()).collect(),
+        cells,
+        scale,
+        value_label: value.to_string(),
     }
-}
-
-/// A heatmap of a square matrix (`None` cells grey).
-fn heatmap(name: &str, m: &[Vec<Option<f64>>]) -> Result<Vec<u8>> {
-    let d = m.len().max(1) as i32;
-    let cell = (300 / d).max(4);
-    let size = (cell * d) as u32;
-    render(name, size, size, |root| {
-        for (i, row) in m.iter().enumerate() {
-            for (j, v) in row.iter().enumerate() {
-                let c = v.map_or(RGBColor(200, 200, 200), diverging);
-                let (x, y) = (j as i32 * cell, i as i32 * cell);
-                root.draw(&Rectangle::new([(x, y), (x + cell, y + cell)], c.filled()))
-                    .map_err(|e| e.to_string())?;
-            }
-        }
-        Ok(())
-    })
-}
-
-/// Line plot of curves on `[0, 1]^2` with the diagonal (grey).
-fn curves(name: &str, xs: &[f64], ys: &[(&[f64], RGBColor)]) -> Result<Vec<u8>> {
-    let s = 240i32;
-    let pad = 10;
-    render(name, (s + 2 * pad) as u32, (s + 2 * pad) as u32, |root| {
-        let pt = |x: f64, y: f64| (pad + (x * s as f64) as i32, pad + s - (y * s as f64) as i32);
-        root.draw(&Rectangle::new(
-            [(pad, pad), (pad + s, pad + s)],
-            BLACK.stroke_width(1),
-        ))
-        .map_err(|e| e.to_string())?;
-        root.draw(&PathElement::new(
-            vec![pt(0.0, 0.0), pt(1.0, 1.0)],
-            RGBColor(160, 160, 160),
-        ))
-        .map_err(|e| e.to_string())?;
-        for (y, c) in ys {
-            let path: Vec<(i32, i32)> = xs.iter().zip(y.iter()).map(|(&a, &b)| pt(a, b)).collect();
-            root.draw(&PathElement::new(path, c.stroke_width(2)))
-                .map_err(|e| e.to_string())?;
-        }
-        Ok(())
-    })
+    .to_svg()
 }
 
 /// Draws the report's plots from the two tables and the report's curves.
@@ -187,7 +120,7 @@ pub fn make_plots(real: &Table, syn: &Table, report: &Report) -> Result<Plots> {
     let (cr, cs) = (plan.code(real, "real")?, plan.code(syn, "synthetic")?);
     let mut plots = Plots::default();
     for (cp, (a, b)) in plan.columns.iter().zip(cr.columns.iter().zip(&cs.columns)) {
-        let (png, caption) = match (a, b) {
+        let (svg, caption) = match (a, b) {
             (CodedColumn::Num(x), CodedColumn::Num(y)) => {
                 let all = x
                     .iter()
@@ -198,48 +131,117 @@ pub fn make_plots(real: &Table, syn: &Table, report: &Report) -> Result<Plots> {
                 let (lo, hi) = all.fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| {
                     (l.min(v), h.max(v))
                 });
-                let caption = format!("30 equal-width bins over [{lo}, {hi}]");
-                (
-                    bars(
-                        &cp.name,
-                        &histogram(x, lo, hi, 30),
-                        &histogram(y, lo, hi, 30),
-                    )?,
-                    caption,
-                )
+                let (lo, hi) = if lo.is_finite() { (lo, hi) } else { (0.0, 1.0) };
+                let caption = format!(
+                    "Share of rows in each of 30 equal-width bins over [{lo}, {hi}] (the range of both tables); missing values left out."
+                );
+                let svg = bars(
+                    &cp.name,
+                    BarSlots::Bins { lo, hi },
+                    &format!("{} (value)", cp.name),
+                    histogram(x, lo, hi, 30),
+                    histogram(y, lo, hi, 30),
+                )?;
+                (svg, caption)
             }
             (CodedColumn::Cat(x), CodedColumn::Cat(y)) => {
                 let k = cp.n_categories();
-                let cats = match &cp.kind {
-                    crate::coding::ColumnKind::Categorical { categories } => categories
-                        .iter()
-                        .map(category_label)
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    _ => String::new(),
+                let names: Vec<String> = match &cp.kind {
+                    crate::coding::ColumnKind::Categorical { categories } => {
+                        categories.iter().map(category_label).collect()
+                    }
+                    _ => Vec::new(),
                 };
-                let caption = format!("categories, left to right: {cats}");
-                (
-                    bars(
-                        &cp.name,
-                        &crate::shape::frequencies(x, k),
-                        &crate::shape::frequencies(y, k),
-                    )?,
-                    caption,
-                )
+                let caption = format!(
+                    "Share of rows in each category, left to right: {}.",
+                    names.join(", ")
+                );
+                let svg = bars(
+                    &cp.name,
+                    BarSlots::Categories(names),
+                    &format!("{} (category)", cp.name),
+                    crate::shape::frequencies(x, k),
+                    crate::shape::frequencies(y, k),
+                )?;
+                (svg, caption)
             }
             _ => continue,
         };
         plots.marginals.push(Plot {
             title: cp.name.clone(),
             caption,
-            png,
+            svg,
         });
     }
-    // Pearson matrices of the numerical columns.
+    correlation_plots(&plan, &cr, &cs, &mut plots)?;
+    if let Some(t) = &report.trend {
+        let d = plan.columns.len();
+        let mut m = vec![vec![Some(0.0); d]; d];
+        let pos = |n: &str| plan.columns.iter().position(|c| c.name == n);
+        for p in &t.pairs {
+            if let (Some(i), Some(j)) = (pos(&p.a), pos(&p.b)) {
+                let e = p.score.map(|s| 1.0 - s);
+                m[i][j] = e;
+                m[j][i] = e;
+            }
+        }
+        let all: Vec<&str> = plan.columns.iter().map(|c| c.name.as_str()).collect();
+        let title = "Trend error per column pair";
+        plots.correlations.push(Plot {
+            title: title.into(),
+            caption: "1 - the pair's Trend score (correlation or contingency similarity): 0 where the synthetic pair matches the real one; grey where the score is undefined.".into(),
+            svg: heatmap(title, &all, m, ColorScale::Sequential { max: 1.0 }, "1 - pair score")?,
+        });
+    }
+    if let Some(ab) = &report.alpha_beta {
+        let curve = |name: &str, ys: &[f64], color| Series {
+            name: name.into(),
+            points: ab.alphas.iter().copied().zip(ys.iter().copied()).collect(),
+            color,
+            style: Style::Line,
+        };
+        let title = "alpha-precision and beta-coverage curves";
+        let svg = LineFigure {
+            title: title.into(),
+            x: Axis::linear("alpha (beta for the coverage curve)").with_range(0.0, 1.0),
+            y: Axis::linear("share of rows").with_range(0.0, 1.0),
+            series: vec![
+                curve("alpha-precision", &ab.alpha_precision_curve, Rgb::BLUE),
+                curve("beta-coverage", &ab.beta_coverage_curve, Rgb::ORANGE),
+                Series {
+                    name: "ideal (diagonal)".into(),
+                    points: vec![(0.0, 0.0), (1.0, 1.0)],
+                    color: Rgb::GREY,
+                    style: Style::Dashed,
+                },
+            ],
+            markers: Vec::new(),
+            legend: LegendAt::UpperLeft,
+            size: (460, 400),
+        }
+        .to_svg()?;
+        plots.curves.push(Plot {
+            title: title.into(),
+            caption: "Share of synthetic rows inside the real data's alpha-support (alpha-precision) and of real rows inside the synthetic data's beta-support (beta-coverage), against the support's mass; a perfect generator follows the diagonal.".into(),
+            svg,
+        });
+    }
+    Ok(plots)
+}
+
+/// The Pearson matrices of the numerical columns, real and synthetic, and their difference.
+fn correlation_plots(
+    plan: &Plan,
+    cr: &crate::coding::Coded,
+    cs: &crate::coding::Coded,
+    plots: &mut Plots,
+) -> Result<()> {
     let nums: Vec<usize> = (0..plan.columns.len())
         .filter(|&i| plan.columns[i].is_numerical())
         .collect();
+    if nums.is_empty() {
+        return Ok(());
+    }
     let names: Vec<&str> = nums
         .iter()
         .map(|&i| plan.columns[i].name.as_str())
@@ -256,7 +258,7 @@ pub fn make_plots(real: &Table, syn: &Table, report: &Report) -> Result<Plots> {
             })
             .collect()
     };
-    let (mr, ms) = (corr(&cr), corr(&cs));
+    let (mr, ms) = (corr(cr), corr(cs));
     let diff: Vec<Vec<Option<f64>>> = mr
         .iter()
         .zip(&ms)
@@ -267,62 +269,24 @@ pub fn make_plots(real: &Table, syn: &Table, report: &Report) -> Result<Plots> {
                 .collect()
         })
         .collect();
-    let order = format!(
-        "rows and columns: {}; colour from blue (-1) through white (0) to red (+1)",
-        names.join(", ")
-    );
-    plots.correlations.push(Plot {
-        title: "Pearson correlation, real".into(),
-        caption: order.clone(),
-        png: heatmap("corr_real", &mr)?,
-    });
-    plots.correlations.push(Plot {
-        title: "Pearson correlation, synthetic".into(),
-        caption: order.clone(),
-        png: heatmap("corr_syn", &ms)?,
-    });
-    plots.correlations.push(Plot {
-        title: "|difference|".into(),
-        caption: order,
-        png: heatmap("corr_diff", &diff)?,
-    });
-    if let Some(t) = &report.trend {
-        let d = plan.columns.len();
-        let mut m = vec![vec![Some(0.0); d]; d];
-        let pos = |n: &str| plan.columns.iter().position(|c| c.name == n);
-        for p in &t.pairs {
-            if let (Some(i), Some(j)) = (pos(&p.a), pos(&p.b)) {
-                let e = p.score.map(|s| 1.0 - s);
-                m[i][j] = e;
-                m[j][i] = e;
-            }
-        }
-        let all: Vec<&str> = plan.columns.iter().map(|c| c.name.as_str()).collect();
-        let caption = format!(
-            "1 - pair score, white (0) to red (1); rows and columns: {}",
-            all.join(", ")
-        );
+    let largest = diff.iter().flatten().flatten().copied().fold(0.0, f64::max);
+    let r = ColorScale::Diverging { limit: 1.0 };
+    let caption = "Pearson correlation of each pair of numerical columns; grey where it is undefined (a constant column).";
+    for (title, m) in [
+        ("Pearson correlation, real", mr),
+        ("Pearson correlation, synthetic", ms),
+    ] {
         plots.correlations.push(Plot {
-            title: "Trend error per column pair".into(),
-            caption,
-            png: heatmap("trend_pairs", &m)?,
+            title: title.into(),
+            caption: caption.into(),
+            svg: heatmap(title, &names, m, r, "Pearson r")?,
         });
     }
-    if let Some(ab) = &report.alpha_beta {
-        let png = curves(
-            "alpha_beta",
-            &ab.alphas,
-            &[
-                (&ab.alpha_precision_curve, REAL),
-                (&ab.beta_coverage_curve, SYN),
-            ],
-        )?;
-        let caption = "x: alpha (beta), y: share; blue: alpha-precision curve, orange: beta-coverage curve, grey: ideal diagonal".into();
-        plots.curves.push(Plot {
-            title: "alpha-precision and beta-coverage curves".into(),
-            caption,
-            png,
-        });
-    }
-    Ok(plots)
+    let title = "|Pearson real - Pearson synthetic|";
+    plots.correlations.push(Plot {
+        title: title.into(),
+        caption: format!("Absolute difference of the two matrices above (largest {largest:.3}; the colour bar ends at the next round value)."),
+        svg: heatmap(title, &names, diff, ColorScale::Sequential { max: nice_max(largest) }, "absolute difference")?,
+    });
+    Ok(())
 }

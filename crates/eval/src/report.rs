@@ -20,6 +20,22 @@ pub struct Timing {
     pub seconds: f64,
 }
 
+/// What real rows score against the real training rows: the test table's rows, scored as if
+/// they were synthetic (Shape and Trend; cheap, so computed whenever a test table is given).
+/// A synthetic table cannot be expected to beat real rows of the same population by much;
+/// these give each fidelity figure its scale on this table.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReferenceScores {
+    /// The table scored ("test").
+    pub table: String,
+    /// Its rows.
+    pub n_rows: usize,
+    /// Its Shape error against the training rows.
+    pub shape_error: Option<f64>,
+    /// Its Trend error against the training rows.
+    pub trend_error: Option<f64>,
+}
+
 /// All results of [`crate::evaluate`]; a metric that was not run (disabled, or missing its
 /// test or holdout table) is `None`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -56,6 +72,9 @@ pub struct Report {
     pub mle: Option<MleResult>,
     /// Distance to closest record.
     pub dcr: Option<DcrResult>,
+    /// What the real test rows score on the cheap fidelity figures (with a test table).
+    #[serde(default)]
+    pub reference: Option<ReferenceScores>,
     /// Seconds per metric.
     pub timings: Vec<Timing>,
 }

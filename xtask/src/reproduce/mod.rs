@@ -9,6 +9,7 @@ mod panel;
 mod peers;
 mod plot;
 mod scale;
+mod sweep;
 mod theory;
 
 /// Runs the experiment named `name` with its command-line options.

@@ -1,6 +1,7 @@
 //! `cargo xtask reproduce panel [--data DIR] [--only a,b] [--steps default,theory,4500,...]
 //! [--seed N] [--out DIR]`: the default recipe on the panel of real tables beside Credit
-//! Default (docs/panel.md).
+//! Default (docs/panel.md). `reproduce panel --redraw FILE.md...` redraws the sweep figures
+//! of committed results from their tables, without fitting ([`super::sweep`]).
 //!
 //! The tables come from the data packages Debian ships for R, written as CSV by
 //! `xtask/scripts/panel_data.sh` (nothing is committed); `manifest.json` in the data
@@ -39,9 +40,10 @@ use std::time::Instant;
 
 use super::credit::{fmt, peak_memory_mib};
 use super::peers::{Peer, PeerEnv, PeerFit, run_peer};
-use super::plot::{self, Axes, Series, Style};
+use super::plot;
+use super::sweep::SweepPoints;
 
-const USAGE: &str = "usage: reproduce panel [--data DIR] [--only a,b] [--steps default,theory,4500,...|none] [--peers all|tabularargn,gaussian_copula,ctgan] [--venv DIR] [--batch ROWS] [--seed N] [--out DIR]";
+const USAGE: &str = "usage: reproduce panel [--data DIR] [--only a,b] [--steps default,theory,4500,...|none] [--peers all|tabularargn,gaussian_copula,ctgan] [--venv DIR] [--batch ROWS] [--seed N] [--out DIR], or: reproduce panel --redraw RESULTS.md...";
 
 /// A training length of a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -215,6 +217,21 @@ pub fn read_manifest(dir: &Path) -> Result<Vec<PanelTable>, String> {
 
 /// Entry point of `cargo xtask reproduce panel`.
 pub fn run_panel(args: &[String]) -> Result<(), String> {
+    if let [flag, rest @ ..] = args
+        && flag == "--redraw"
+    {
+        if rest.is_empty() {
+            return Err(format!(
+                "--redraw needs the results*.md files to redraw; {USAGE}"
+            ));
+        }
+        for file in rest {
+            for name in super::sweep::redraw(Path::new(file))? {
+                eprintln!("redrew {name} from {file}");
+            }
+        }
+        return Ok(());
+    }
     let args = PanelArgs::parse(args)?;
     let tables = read_manifest(&args.data)?;
     for name in &args.only {
@@ -291,7 +308,7 @@ pub fn run_panel(args: &[String]) -> Result<(), String> {
     };
     let mut figures = Vec::new();
     for t in &chosen {
-        let name = format!("sweep-{}.png", t.name);
+        let name = format!("sweep-{}.svg", t.name);
         match sweep_figure(&args.out.join(&name), &runs, &t.name) {
             Ok(true) => figures.push((t.name.clone(), name)),
             Ok(false) => {}
@@ -627,75 +644,38 @@ fn markdown(
                 "![{}: held-out C2ST against training steps]({file})\n",
                 t.name
             );
-            let _ = writeln!(s, "{}\n", FIGURE_LEGEND);
         }
     }
     s
 }
 
-/// What the sweep figures show (the plots carry no text).
-const FIGURE_LEGEND: &str = "Held-out boosted-tree C2ST (y, 1 = the detector cannot tell \
-    synthetic rows from the test rows) against training steps (x, log scale, grid lines at \
-    powers of ten). Blue line with dots: the fixed-length sweep. Red dot and red vertical \
-    line: the default recipe, at the step it ended. Green dot and line: `--length theory`. \
-    Horizontal lines across the sweep: the peers (orange TabularARGN, purple GaussianCopula, \
-    grey CTGAN).";
-
 /// The sweep figure of `table`: written when the runs hold at least two sweep lengths with a
 /// held-out C2ST; `Ok(false)` otherwise.
 fn sweep_figure(path: &Path, runs: &[PanelRun], table: &str) -> Result<bool, String> {
     let mine: Vec<&PanelRun> = runs.iter().filter(|r| r.table == table).collect();
-    let mut sweep: Vec<(f64, f64)> = mine
-        .iter()
-        .filter(|r| matches!(r.length, Some(Length::Steps(_))))
-        .filter_map(|r| Some((r.steps as f64, r.c2st_trees_test?)))
-        .collect();
-    if sweep.len() < 2 {
+    let mut points = SweepPoints::default();
+    for r in &mine {
+        let steps = r.steps as f64;
+        match (r.length, &r.peer) {
+            (Some(Length::Steps(_)), _) => {
+                if let Some(q) = r.c2st_trees_test {
+                    points.sweep.push((steps, q));
+                }
+            }
+            (Some(Length::Default), _) => points.default.push((steps, r.c2st_trees_test)),
+            (Some(Length::Theory), _) => points.theory.push((steps, r.c2st_trees_test)),
+            (None, Some(p)) => {
+                if let Some(q) = r.c2st_trees_test {
+                    points.peers.push((p.key, p.peer.clone(), q));
+                }
+            }
+            (None, None) => {}
+        }
+    }
+    let Some(figure) = points.figure(table) else {
         return Ok(false);
-    }
-    sweep.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let (lo, hi) = (sweep[0].0, sweep[sweep.len() - 1].0);
-    let mut series = vec![Series {
-        points: sweep,
-        color: plot::BLUE,
-        style: Style::LineDots,
-    }];
-    let mut vlines = Vec::new();
-    for (length, color) in [(Length::Default, plot::RED), (Length::Theory, plot::GREEN)] {
-        for r in mine.iter().filter(|r| r.length == Some(length)) {
-            vlines.push((r.steps as f64, color));
-            if let Some(q) = r.c2st_trees_test {
-                series.push(Series {
-                    points: vec![(r.steps as f64, q)],
-                    color,
-                    style: Style::Dots,
-                });
-            }
-        }
-    }
-    for (peer, color) in [
-        (Peer::TabularArgn, plot::ORANGE),
-        (Peer::GaussianCopula, plot::PURPLE),
-        (Peer::Ctgan, plot::GREY),
-    ] {
-        for r in mine
-            .iter()
-            .filter(|r| r.peer.as_ref().is_some_and(|p| p.key == peer))
-        {
-            if let Some(q) = r.c2st_trees_test {
-                series.push(Series {
-                    points: vec![(lo, q), (hi, q)],
-                    color,
-                    style: Style::Line,
-                });
-            }
-        }
-    }
-    let axes = Axes {
-        log_x: true,
-        log_y: false,
     };
-    plot::line_plot(path, &series, &vlines, axes)?;
+    plot::write_svg(path, figure.to_svg())?;
     Ok(true)
 }
 
@@ -793,6 +773,7 @@ mod tests {
                 diagnostics: None,
                 mle: None,
                 dcr: None,
+                reference: None,
                 timings: Vec::new(),
             },
         }
@@ -815,7 +796,7 @@ mod tests {
     fn a_sweep_figure_needs_two_sweep_points() {
         let dir = std::env::temp_dir().join(format!("scorediff-sweep-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("sweep-t.png");
+        let path = dir.join("sweep-t.svg");
         let one = vec![
             run_of(Some(Length::Steps(500)), 500, Some(0.4)),
             run_of(Some(Length::Default), 18_000, Some(0.9)),
@@ -826,8 +807,8 @@ mod tests {
         let mut two = one;
         two.push(run_of(Some(Length::Steps(2000)), 2000, Some(0.7)));
         assert!(sweep_figure(&path, &two, "t").unwrap());
-        let png = std::fs::read(&path).unwrap();
-        assert_eq!(&png[1..4], b"PNG");
+        let svg = std::fs::read_to_string(&path).unwrap();
+        assert!(svg.starts_with("<svg") && svg.contains("fixed-length sweep"));
         assert!(!sweep_figure(&path, &two, "other table").unwrap());
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -113,38 +113,54 @@ pub(super) fn gd_curve(
         kernel_curve: kcurve.clone(),
         network_curve: ncurve.clone(),
     };
-    let mut vlines = vec![(oracle_k as f64, plot::GREY)];
+    let mut markers = vec![Marker {
+        name: format!("oracle step (kernel), {oracle_k}"),
+        x: oracle_k as f64,
+        color: Rgb::GREY,
+    }];
     if let Some(k) = res.rule_literal {
-        vlines.push((k as f64, plot::RED));
+        markers.push(Marker {
+            name: format!("rule, paper-literal constants, {k}"),
+            x: k as f64,
+            color: Rgb::RED,
+        });
     }
     if let Some(k) = res.rule_balanced {
-        vlines.push((k as f64, plot::GREEN));
+        markers.push(Marker {
+            name: format!("rule, balanced constants, {k}"),
+            x: k as f64,
+            color: Rgb::GREEN,
+        });
     }
-    plot::line_plot(
-        &args.out.join("b_gd_curve.png"),
-        &[
+    let figure = LineFigure {
+        title: "(b) Test error along gradient-descent steps, noisy labels".into(),
+        x: Axis::log("gradient-descent step"),
+        y: Axis::log("mean squared error"),
+        series: vec![
             Series {
+                name: "kernel regression: test excess risk".into(),
                 points: kcurve.iter().map(|c| (c.0 as f64, c.1)).collect(),
-                color: plot::BLUE,
+                color: Rgb::BLUE,
                 style: Style::Line,
             },
             Series {
+                name: "kernel regression: training MSE (noisy labels)".into(),
                 points: kcurve.iter().map(|c| (c.0 as f64, c.2)).collect(),
-                color: plot::PURPLE,
+                color: Rgb::PURPLE,
                 style: Style::Dashed,
             },
             Series {
+                name: format!("network (width {width}): test excess risk"),
                 points: ncurve.iter().map(|c| (c.0 as f64, c.1)).collect(),
-                color: plot::ORANGE,
+                color: Rgb::ORANGE,
                 style: Style::Dots,
             },
         ],
-        &vlines,
-        Axes {
-            log_x: true,
-            log_y: true,
-        },
-    )?;
+        markers,
+        legend: LegendAt::LowerLeft,
+        size: (720, 480),
+    };
+    plot::write_svg(&args.out.join("b_gd_curve.svg"), figure.to_svg())?;
     write_json(&args.out.join("b_gd_curve.json"), &res)?;
     write_json(&args.out.join("b_rule_literal.json"), &literal)?;
     write_json(&args.out.join("b_rule_balanced.json"), &balanced)?;
@@ -232,7 +248,7 @@ fn curve_markdown(r: &CurveResult) -> String {
         );
     }
     md.push_str(
-        "\n![GD curve](b_gd_curve.png)\n\nx: GD step (log), y: test excess risk (log); blue: \
+        "\n![GD curve](b_gd_curve.svg)\n\nx: GD step (log), y: test excess risk (log); blue: \
          kernel regression, purple dashed: kernel training MSE (against the noisy labels), \
          orange dots: the network; vertical lines: grey = oracle step, red = paper-literal \
          rule, green = balanced rule.\n",

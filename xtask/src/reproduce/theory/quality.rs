@@ -76,7 +76,7 @@ pub(super) fn sample_quality(
         sliced_w2: sliced_wasserstein(&truth2, &truth, 200, 7),
         mmd2: mmd2(&truth2, &truth, 1.0),
     }];
-    let mut panels = vec![(truth.clone(), plot::GREY)];
+    let mut panels = vec![("the mixture (truth)", truth.clone(), Rgb::GREY)];
     let exact_samples = draw(be, &exact(mix), n_samples, &sampler)?;
     rows.push(SampleRow {
         model: "exact score".into(),
@@ -85,14 +85,14 @@ pub(super) fn sample_quality(
         sliced_w2: sliced_wasserstein(&exact_samples, &truth, 200, 7),
         mmd2: mmd2(&exact_samples, &truth, 1.0),
     });
-    panels.push((exact_samples, plot::BLUE));
+    panels.push(("exact score", exact_samples, Rgb::BLUE));
     for (name, step, color) in [
-        ("NTK regression, balanced rule", rule, plot::GREEN),
-        ("NTK regression, oracle step", oracle, plot::PURPLE),
+        ("NTK regression, balanced rule", rule, Rgb::GREEN),
+        ("NTK regression, oracle step", oracle, Rgb::PURPLE),
         (
             "NTK regression, over-trained (1000 x oracle)",
             over,
-            plot::RED,
+            Rgb::RED,
         ),
     ] {
         let alpha = kr
@@ -109,13 +109,25 @@ pub(super) fn sample_quality(
             mmd2: mmd2(&s, &truth, 1.0),
         });
         if step != oracle {
-            panels.push((s, color));
+            panels.push((name, s, color));
         }
     }
     let to_pts = |v: &[f64]| -> Vec<(f64, f64)> { v.chunks(D).map(|r| (r[0], r[1])).collect() };
-    let panel_pts: Vec<(Vec<(f64, f64)>, _)> =
-        panels.iter().map(|(v, c)| (to_pts(v), *c)).collect();
-    plot::scatter_panels(&args.out.join("d_samples.png"), &panel_pts, -3.0, 3.5)?;
+    let figure = ScatterPanels {
+        title: format!("(d) {n_samples} samples each: the mixture and models of its score"),
+        panels: panels
+            .iter()
+            .map(|(name, v, c)| Panel {
+                title: name.to_string(),
+                points: to_pts(v),
+                color: *c,
+            })
+            .collect(),
+        range: (-3.0, 3.5),
+        x_label: "x1".into(),
+        y_label: "x2".into(),
+    };
+    plot::write_svg(&args.out.join("d_samples.svg"), figure.to_svg())?;
     write_json(&args.out.join("d_samples.json"), &rows)?;
     let mut md = String::from("## (d) Sample quality: early-stopped vs over-trained score\n\n");
     let _ = writeln!(
@@ -142,7 +154,7 @@ pub(super) fn sample_quality(
         );
     }
     md.push_str(
-        "\n![samples](d_samples.png)\n\nPanels on [-3, 3.5]^2, left to right: the mixture \
+        "\n![samples](d_samples.svg)\n\nPanels on [-3, 3.5]^2, left to right: the mixture \
          (grey), exact score (blue), balanced-rule stop (green), over-trained (red).",
     );
     Ok(md)

@@ -128,36 +128,44 @@ pub(super) fn sample_size_rate(
         .collect();
     let beta = -log_log_slope(&spec).0;
     let minimax = -beta / (beta + 1.0);
-    plot::line_plot(
-        &args.out.join("c_rate.png"),
-        &[
+    let line = |name: &str, points, color| Series {
+        name: name.into(),
+        points,
+        color,
+        style: Style::LineDots,
+    };
+    let figure = LineFigure {
+        title: "(c) Score estimation error against sample size".into(),
+        x: Axis::log("training triples N"),
+        y: Axis::log("test excess risk of the denoiser"),
+        series: vec![
+            line(
+                "stopped at the oracle step",
+                pts(|r| r.oracle_risk),
+                Rgb::GREY,
+            ),
+            line(
+                "stopped by the balanced rule",
+                pts(|r| r.balanced_risk),
+                Rgb::GREEN,
+            ),
+            line(
+                "stopped by the paper-literal rule",
+                pts(|r| r.literal_risk),
+                Rgb::RED,
+            ),
             Series {
-                points: pts(|r| r.oracle_risk),
-                color: plot::GREY,
-                style: Style::LineDots,
-            },
-            Series {
-                points: pts(|r| r.balanced_risk),
-                color: plot::GREEN,
-                style: Style::LineDots,
-            },
-            Series {
-                points: pts(|r| r.literal_risk),
-                color: plot::RED,
-                style: Style::LineDots,
-            },
-            Series {
+                name: "critical radius eps_hat^2 (literal constants)".into(),
                 points: pts(|r| r.critical_radius_sq),
-                color: plot::BLUE,
+                color: Rgb::BLUE,
                 style: Style::Dashed,
             },
         ],
-        &[],
-        Axes {
-            log_x: true,
-            log_y: true,
-        },
-    )?;
+        markers: Vec::new(),
+        legend: LegendAt::LowerLeft,
+        size: (680, 460),
+    };
+    plot::write_svg(&args.out.join("c_rate.svg"), figure.to_svg())?;
     let res = RateResult {
         rows,
         seeds: seeds as usize,
@@ -201,7 +209,7 @@ pub(super) fn sample_size_rate(
          rule **{s_lit:.3}**, empirical critical radius eps_hat^2 **{s_eps:.3}**. Spectrum of \
          K/N at the largest N decays like i^(-{beta:.2}); the minimax rate for that decay, \
          N^(-beta/(beta+1)), has slope **{minimax:.3}**.\n\n\
-         ![rate](c_rate.png)\n\nx: N (log), y: error (log); grey: oracle-stopped, green: \
+         ![rate](c_rate.svg)\n\nx: N (log), y: error (log); grey: oracle-stopped, green: \
          balanced rule, red: paper-literal rule, blue dashed: eps_hat^2 (literal constants)."
     );
     Ok(md)

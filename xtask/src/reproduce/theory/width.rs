@@ -79,31 +79,35 @@ pub(super) fn width_gap(
         .iter()
         .map(|p| (p.0, gap[0] * (p.0 / pts[0].0).powf(-0.5)))
         .collect();
-    plot::line_plot(
-        &args.out.join("a_width_gap.png"),
-        &[
+    let figure = LineFigure {
+        title: "(a) Network against kernel regression, by width".into(),
+        x: Axis::log("width m (hidden units)"),
+        y: Axis::log("RMS gap of the test predictions"),
+        series: vec![
             Series {
+                name: "measured (mean over seeds)".into(),
                 points: pts.clone(),
-                color: plot::BLUE,
+                color: Rgb::BLUE,
                 style: Style::LineDots,
             },
             Series {
+                name: format!("fitted power law, slope {slope:.3}"),
                 points: fit,
-                color: plot::ORANGE,
+                color: Rgb::ORANGE,
                 style: Style::Line,
             },
             Series {
+                name: "slope -1/2 (theory)".into(),
                 points: half,
-                color: plot::GREY,
+                color: Rgb::GREY,
                 style: Style::Dashed,
             },
         ],
-        &[],
-        Axes {
-            log_x: true,
-            log_y: true,
-        },
-    )?;
+        markers: Vec::new(),
+        legend: LegendAt::LowerLeft,
+        size: (640, 440),
+    };
+    plot::write_svg(&args.out.join("a_width_gap.svg"), figure.to_svg())?;
     let res = WidthResult {
         n,
         test_points: m_test,
@@ -130,7 +134,7 @@ pub(super) fn width_gap(
     let _ = writeln!(
         md,
         "\nFitted log-log slope: **{slope:.3}** (theory: -0.5, the m^(-1/2) rate).\n\n\
-         ![width gap](a_width_gap.png)\n\nx: width m (log), y: RMS gap (log); blue: measured, \
+         ![width gap](a_width_gap.svg)\n\nx: width m (log), y: RMS gap (log); blue: measured, \
          orange: fitted line, grey dashed: slope -1/2 through the first point."
     );
     Ok(md)
