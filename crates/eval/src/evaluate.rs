@@ -161,8 +161,8 @@ fn reference_scores(real_train: &Table, test: &Table, cfg: &EvalConfig) -> Resul
     } else {
         None
     };
-    let trend_error = if cfg.trend {
-        Some(trend::trend(real_train, test, cfg.trend_bins)?.error)
+    let trend = if cfg.trend {
+        Some(trend::trend(real_train, test, cfg.trend_bins)?)
     } else {
         None
     };
@@ -170,7 +170,8 @@ fn reference_scores(real_train: &Table, test: &Table, cfg: &EvalConfig) -> Resul
         table: "test".into(),
         n_rows: test.n_rows(),
         shape_error,
-        trend_error,
+        trend_error: trend.as_ref().map(|t| t.error),
+        trend_error_real_bins: trend.as_ref().map(|t| t.error_real_bins),
     })
 }
 

@@ -489,7 +489,8 @@ impl BarFigure {
         let top = (self.groups.iter().flat_map(|g| g.values.iter().copied()))
             .filter(|v| v.is_finite())
             .fold(0.0f64, f64::max);
-        let top = if top > 0.0 { top * 1.12 } else { 1.0 };
+        // Headroom above the tallest bar for the legend in the upper right.
+        let top = if top > 0.0 { top * 1.35 } else { 1.0 };
         let (x0, x1, names) = match &self.slots {
             BarSlots::Bins { lo, hi } if hi > lo => (*lo, *hi, None),
             BarSlots::Bins { lo, .. } => (lo - 0.5, lo + 0.5, None),

@@ -71,7 +71,7 @@ fn auc_table(o: &mut String, title: &str, rows: &[DetectorAuc]) {
 /// The diagnostic section: where the boosted-tree detector sees the synthetic rows.
 fn diagnostics_html(o: &mut String, d: &Diagnostics) {
     o.push_str(
-        "<h2>Where the detector sees the difference</h2><p>The boosted-tree detector of the C2ST \
+        "<h2 id=\"detector\">Where the detector sees the difference</h2><p>The boosted-tree detector of the C2ST \
          (same settings and folds) on subsets of the columns: held-out ROC AUC, 0.5 when it \
          cannot tell real from synthetic rows, 1 when it always can. Single columns near 0.5 and \
          a group far above it: the marginals are right and the joint structure is not.</p>",
@@ -164,13 +164,18 @@ fn summary_rows(r: &Report) -> Vec<SummaryRow> {
         });
     }
     if let Some(x) = &r.trend {
+        let real_bins = reference.and_then(|t| t.trend_error_real_bins);
+        let real_rows = match (reference.and_then(|t| t.trend_error), real_bins) {
+            (Some(e), Some(b)) => format!("{e:.2} ({test_rows}; {b:.2} on the real bins)"),
+            (e, _) => real(e, &test_rows),
+        };
         rows.push(SummaryRow {
             metric: "Trend error",
-            value: format!("{:.2}", x.error),
+            value: format!("{:.2} ({:.2} on the real bins)", x.error, x.error_real_bins),
             range: "0 to 100, lower is better",
-            real_rows: real(reference.and_then(|t| t.trend_error), &test_rows),
+            real_rows,
             reading: format!(
-                "Each pair of columns' correlation or contingency table differs from the real pair's by {:.1}% on average.",
+                "Each pair of columns' correlation or contingency table differs from the real pair's by {:.1}% on average. The protocol cuts numbers on each table's own range, so a table whose extremes differ (fewer rows) scores worse; the real-bins figure cuts both on the real edges.",
                 x.error
             ),
         });
@@ -301,6 +306,30 @@ fn summary_html(o: &mut String, r: &Report) {
     o.push_str("</tbody></table>");
 }
 
+/// A line of links to the page's sections.
+fn contents(o: &mut String, r: &Report, plots: bool) {
+    let sections = [
+        ("summary", "Summary", true),
+        ("detector", "Detector diagnostics", r.diagnostics.is_some()),
+        ("shape", "Shape", r.shape.is_some()),
+        ("marginals", "Marginals", plots),
+        ("correlations", "Correlations", plots),
+        (
+            "alpha-beta",
+            "alpha / beta curves",
+            plots && r.alpha_beta.is_some(),
+        ),
+        ("trend", "Trend", r.trend.is_some()),
+        ("timings", "Timings", true),
+    ];
+    let links: Vec<String> = sections
+        .iter()
+        .filter(|s| s.2)
+        .map(|(id, name, _)| format!("<a href=\"#{id}\">{name}</a>"))
+        .collect();
+    let _ = write!(o, "<nav class=\"small\">{}</nav>", links.join(" &middot; "));
+}
+
 /// The HTML page of a report (plots optional).
 pub fn render_html(report: &Report, plots: Option<&Plots>) -> String {
     let mut o = format!(
@@ -321,6 +350,7 @@ pub fn render_html(report: &Report, plots: Option<&Plots>) -> String {
             "<p class=\"small\">alpha-precision, beta-recall, C2ST, the detector diagnostics and DCR used a seeded subsample of at most {n} rows of each table (the evaluation's row cap).</p>"
         );
     }
+    contents(&mut o, report, plots.is_some());
     summary_html(&mut o, report);
     if let Some(d) = &report.diagnostics {
         diagnostics_html(&mut o, d);
@@ -328,7 +358,7 @@ pub fn render_html(report: &Report, plots: Option<&Plots>) -> String {
     if let Some(s) = &report.shape {
         let _ = write!(
             o,
-            "<h2>Single columns: Shape (error {:.3})</h2><table class=\"sortable\"><thead><tr><th>column</th><th>metric</th><th>score</th></tr></thead><tbody>",
+            "<h2 id=\"shape\">Single columns: Shape (error {:.3})</h2><table class=\"sortable\"><thead><tr><th>column</th><th>metric</th><th>score</th></tr></thead><tbody>",
             s.error
         );
         for c in &s.columns {
@@ -343,19 +373,19 @@ pub fn render_html(report: &Report, plots: Option<&Plots>) -> String {
         o.push_str("</tbody></table>");
     }
     if let Some(p) = plots {
-        o.push_str("<h2>Marginals</h2>");
+        o.push_str("<h2 id=\"marginals\">Marginals</h2>");
         p.marginals.iter().for_each(|x| figure(&mut o, x));
-        o.push_str("<h2>Correlations</h2>");
+        o.push_str("<h2 id=\"correlations\">Correlations</h2>");
         p.correlations.iter().for_each(|x| figure(&mut o, x));
         if !p.curves.is_empty() {
-            o.push_str("<h2>alpha-precision / beta-recall</h2>");
+            o.push_str("<h2 id=\"alpha-beta\">alpha-precision / beta-recall</h2>");
             p.curves.iter().for_each(|x| figure(&mut o, x));
         }
     }
     if let Some(t) = &report.trend {
         let _ = write!(
             o,
-            "<h2>Column pairs: Trend (error {:.3})</h2><p>On the real table's bin edges (a diagnostic, not the protocol): {:.3}.</p><table class=\"sortable\"><thead><tr><th>column a</th><th>column b</th><th>metric</th><th>score</th></tr></thead><tbody>",
+            "<h2 id=\"trend\">Column pairs: Trend (error {:.3})</h2><p>On the real table's bin edges (a diagnostic, not the protocol): {:.3}.</p><table class=\"sortable\"><thead><tr><th>column a</th><th>column b</th><th>metric</th><th>score</th></tr></thead><tbody>",
             t.error, t.error_real_bins
         );
         for p in &t.pairs {
@@ -372,7 +402,7 @@ pub fn render_html(report: &Report, plots: Option<&Plots>) -> String {
         }
         o.push_str("</tbody></table>");
     }
-    o.push_str("<h2>Timings</h2><table>");
+    o.push_str("<h2 id=\"timings\">Timings</h2><table>");
     for t in &report.timings {
         row(&mut o, &t.metric, format!("{:.2} s", t.seconds));
     }

@@ -34,6 +34,8 @@ pub struct ReferenceScores {
     pub shape_error: Option<f64>,
     /// Its Trend error against the training rows.
     pub trend_error: Option<f64>,
+    /// Its Trend error on the real table's bin edges (the diagnostic beside the protocol's).
+    pub trend_error_real_bins: Option<f64>,
 }
 
 /// All results of [`crate::evaluate`]; a metric that was not run (disabled, or missing its
