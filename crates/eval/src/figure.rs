@@ -17,6 +17,7 @@
 //! Log axes say so in their label and carry ticks at powers of ten. Tick values are written
 //! compactly (`0.25`, `1,000`, `1e-4`).
 
+use plotters::chart::MeshStyle;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -251,6 +252,32 @@ fn thousands(s: &str) -> String {
     format!("{sign}{out}")
 }
 
+fn tick_of(v: &f64) -> String {
+    tick_text(*v)
+}
+
+/// The furniture every chart's axes share: their labels, tick values written by
+/// [`tick_text`], `labels` ticks on each axis at most, and the fonts.
+fn furnish<X, Y, DB>(
+    mesh: &mut MeshStyle<'_, '_, X, Y, DB>,
+    x_desc: &str,
+    y_desc: &str,
+    labels: usize,
+) where
+    X: Ranged<ValueType = f64> + plotters::coord::ranged1d::ValueFormatter<f64>,
+    Y: Ranged<ValueType = f64> + plotters::coord::ranged1d::ValueFormatter<f64>,
+    DB: DrawingBackend,
+{
+    mesh.x_desc(x_desc)
+        .y_desc(y_desc)
+        .label_style(("sans-serif", TICK_PX))
+        .axis_desc_style(("sans-serif", LABEL_PX))
+        .x_label_formatter(&tick_of)
+        .y_label_formatter(&tick_of)
+        .x_labels(labels)
+        .y_labels(labels);
+}
+
 /// The data range of `values` on an axis, widened by a margin (and to a positive range on a
 /// log axis); the axis's own range when it has one.
 fn axis_range(axis: &Axis, values: impl Iterator<Item = f64>) -> (f64, f64) {
@@ -328,17 +355,9 @@ impl LineFigure {
             let r = chart.y_range();
             (r.start, r.end)
         };
-        chart
-            .configure_mesh()
-            .x_desc(self.x.described())
-            .y_desc(self.y.described())
-            .label_style(("sans-serif", TICK_PX))
-            .axis_desc_style(("sans-serif", LABEL_PX))
-            .x_label_formatter(&|v| tick_text(*v))
-            .y_label_formatter(&|v| tick_text(*v))
-            .x_labels(8)
-            .y_labels(8)
-            .light_line_style(RGBColor(235, 235, 235))
+        let mut mesh = chart.configure_mesh();
+        furnish(&mut mesh, &self.x.described(), &self.y.described(), 8);
+        mesh.light_line_style(RGBColor(235, 235, 235))
             .bold_line_style(RGBColor(210, 210, 210))
             .draw()
             .map_err(text)?;
@@ -518,13 +537,8 @@ impl BarFigure {
                 .build_cartesian_2d(x0..x1, 0.0..top)
                 .map_err(text)?;
             let mut mesh = chart.configure_mesh();
-            mesh.x_desc(&self.x_label)
-                .y_desc(&self.y_label)
-                .label_style(("sans-serif", TICK_PX))
-                .axis_desc_style(("sans-serif", LABEL_PX))
-                .x_label_formatter(&|v| tick_text(*v))
-                .y_label_formatter(&|v| tick_text(*v))
-                .disable_x_mesh()
+            furnish(&mut mesh, &self.x_label, &self.y_label, 6);
+            mesh.disable_x_mesh()
                 .light_line_style(RGBColor(240, 240, 240))
                 .bold_line_style(RGBColor(220, 220, 220));
             mesh.x_labels(if names.is_some() { 0 } else { 6 })
@@ -783,17 +797,9 @@ impl ScatterPanels {
                     .y_label_area_size(52)
                     .build_cartesian_2d(lo..hi, lo..hi)
                     .map_err(text)?;
-                chart
-                    .configure_mesh()
-                    .x_desc(&self.x_label)
-                    .y_desc(&self.y_label)
-                    .label_style(("sans-serif", TICK_PX))
-                    .axis_desc_style(("sans-serif", LABEL_PX))
-                    .x_label_formatter(&|v| tick_text(*v))
-                    .y_label_formatter(&|v| tick_text(*v))
-                    .x_labels(5)
-                    .y_labels(5)
-                    .light_line_style(RGBColor(245, 245, 245))
+                let mut mesh = chart.configure_mesh();
+                furnish(&mut mesh, &self.x_label, &self.y_label, 5);
+                mesh.light_line_style(RGBColor(245, 245, 245))
                     .draw()
                     .map_err(text)?;
                 let c = color.color();
