@@ -175,7 +175,10 @@ def test_evaluate_reports_the_metrics_and_writes_html(tmp_path, frame, fitted):
     path = tmp_path / "report.html"
     assert report.to_html(path) is None
     text = path.read_text()
-    assert text.startswith("<!DOCTYPE html>") and "<img" in text
+    # Figures inline as SVG, the summary table at the top, the test rows' reference scores.
+    assert text.startswith("<!DOCTYPE html>") and "<svg" in text and "<img" not in text
+    assert 'id="summary-table"' in text and "real test rows" in text
+    assert report["reference"]["n_rows"] == 80
 
 
 def test_infer_schema_is_the_cli_schema(tmp_path, frame):
