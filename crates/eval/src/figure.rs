@@ -19,6 +19,7 @@
 
 use plotters::chart::MeshStyle;
 use plotters::coord::Shift;
+use plotters::coord::combinators::{LogCoord, WithKeyPoints};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -140,17 +141,28 @@ pub enum LegendAt {
     LowerRight,
     /// Bottom left inside the plot.
     LowerLeft,
+    /// Beside the plot, on its right (the canvas widens by the legend's width): for figures
+    /// whose curves fill every corner.
+    Right,
 }
 
 impl LegendAt {
-    fn position(self) -> SeriesLabelPosition {
+    fn position(self) -> Option<SeriesLabelPosition> {
         match self {
-            Self::UpperRight => SeriesLabelPosition::UpperRight,
-            Self::UpperLeft => SeriesLabelPosition::UpperLeft,
-            Self::LowerRight => SeriesLabelPosition::LowerRight,
-            Self::LowerLeft => SeriesLabelPosition::LowerLeft,
+            Self::UpperRight => Some(SeriesLabelPosition::UpperRight),
+            Self::UpperLeft => Some(SeriesLabelPosition::UpperLeft),
+            Self::LowerRight => Some(SeriesLabelPosition::LowerRight),
+            Self::LowerLeft => Some(SeriesLabelPosition::LowerLeft),
+            Self::Right => None,
         }
     }
+}
+
+/// How a legend entry is drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Glyph {
+    Series(Style),
+    Marker,
 }
 
 /// Curves and markers on two axes.
@@ -302,6 +314,29 @@ fn axis_range(axis: &Axis, values: impl Iterator<Item = f64>) -> (f64, f64) {
     }
 }
 
+/// A log axis over `[lo, hi]` ticked at powers of ten, and at 2 and 5 times them where the
+/// axis spans under three decades (so that a short axis has more than one or two labels);
+/// light grid lines at every integer multiple.
+fn log_axis(lo: f64, hi: f64) -> WithKeyPoints<LogCoord<f64>> {
+    let (e0, e1) = (lo.log10().floor() as i32, hi.log10().ceil() as i32);
+    let at = |multiples: &[f64]| -> Vec<f64> {
+        (e0..=e1)
+            .flat_map(|e| multiples.iter().map(move |m| m * 10f64.powi(e)))
+            .filter(|v| (lo..=hi).contains(v))
+            .collect()
+    };
+    let bold = if e1 - e0 <= 3 {
+        at(&[1.0, 2.0, 5.0])
+    } else {
+        at(&[1.0])
+    };
+    let light = at(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0]);
+    (lo..hi)
+        .log_scale()
+        .with_key_points(bold)
+        .with_light_points(light)
+}
+
 fn plottable(axis: &Axis, v: f64) -> bool {
     v.is_finite() && (!axis.log || v > 0.0)
 }
@@ -320,15 +355,41 @@ impl LineFigure {
             .iter()
             .flat_map(|s| s.points.iter().map(|p| p.1));
         let (y0, y1) = axis_range(&self.y, ys);
-        svg(&self.title, self.size, |root| {
+        let entries = self.legend_entries();
+        let side = if self.legend == LegendAt::Right {
+            let chars = entries
+                .iter()
+                .map(|e| e.0.chars().count())
+                .max()
+                .unwrap_or(0);
+            (chars as f64 * 0.62 * TICK_PX * 0.8) as u32 + 60
+        } else {
+            0
+        };
+        let size = (self.size.0 + side, self.size.1);
+        svg(&self.title, size, |root| {
+            let (plot, beside) = root.split_horizontally(self.size.0);
             // The four combinations of scales are four coordinate types.
             match (self.x.log, self.y.log) {
-                (false, false) => self.draw(root, x0..x1, y0..y1),
-                (true, false) => self.draw(root, (x0..x1).log_scale(), y0..y1),
-                (false, true) => self.draw(root, x0..x1, (y0..y1).log_scale()),
-                (true, true) => self.draw(root, (x0..x1).log_scale(), (y0..y1).log_scale()),
+                (false, false) => self.draw(&plot, x0..x1, y0..y1),
+                (true, false) => self.draw(&plot, log_axis(x0, x1), y0..y1),
+                (false, true) => self.draw(&plot, x0..x1, log_axis(y0, y1)),
+                (true, true) => self.draw(&plot, log_axis(x0, x1), log_axis(y0, y1)),
+            }?;
+            if side > 0 {
+                draw_legend(&beside, &entries)?;
             }
+            Ok(())
         })
+    }
+
+    /// The legend's entries: the series, then the markers.
+    fn legend_entries(&self) -> Vec<(String, Glyph, RGBColor)> {
+        let series =
+            (self.series.iter()).map(|s| (s.name.clone(), Glyph::Series(s.style), s.color.color()));
+        let markers =
+            (self.markers.iter()).map(|m| (m.name.clone(), Glyph::Marker, m.color.color()));
+        series.chain(markers).collect()
     }
 
     fn draw<X, Y>(
@@ -415,10 +476,12 @@ impl LineFigure {
                     PathElement::new(vec![(a + 9, b - 7), (a + 9, b + 7)], c.stroke_width(2))
                 });
         }
-        if !(self.series.is_empty() && self.markers.is_empty()) {
+        if let Some(position) = self.legend.position()
+            && !(self.series.is_empty() && self.markers.is_empty())
+        {
             chart
                 .configure_series_labels()
-                .position(self.legend.position())
+                .position(position)
                 .label_font(("sans-serif", TICK_PX))
                 .background_style(WHITE.mix(0.9))
                 .border_style(RGBColor(160, 160, 160))
@@ -427,6 +490,37 @@ impl LineFigure {
         }
         Ok(())
     }
+}
+
+/// A legend drawn in its own area: one row per entry, its glyph then its name.
+fn draw_legend(
+    area: &DrawingArea<SVGBackend<'_>, Shift>,
+    entries: &[(String, Glyph, RGBColor)],
+) -> std::result::Result<(), String> {
+    let style = TextStyle::from(("sans-serif", TICK_PX).into_font())
+        .pos(Pos::new(HPos::Left, VPos::Center));
+    for (k, (name, glyph, c)) in entries.iter().enumerate() {
+        let y = 60 + 26 * k as i32;
+        let line = |x0: i32, x1: i32| PathElement::new(vec![(x0, y), (x1, y)], c.stroke_width(2));
+        match glyph {
+            Glyph::Series(Style::Line) => area.draw(&line(8, 30)),
+            Glyph::Series(Style::LineDots) => area
+                .draw(&line(8, 30))
+                .and_then(|_| area.draw(&Circle::new((19, y), 3, c.filled()))),
+            Glyph::Series(Style::Dashed) => area
+                .draw(&line(8, 16))
+                .and_then(|_| area.draw(&line(22, 30))),
+            Glyph::Series(Style::Dots) => area.draw(&Circle::new((19, y), 4, c.filled())),
+            Glyph::Marker => area.draw(&PathElement::new(
+                vec![(19, y - 8), (19, y + 8)],
+                c.stroke_width(2),
+            )),
+        }
+        .map_err(text)?;
+        area.draw(&Text::new(name.clone(), (38, y), style.clone()))
+            .map_err(text)?;
+    }
+    Ok(())
 }
 
 /// The slots of a bar figure: numeric bins or named categories.

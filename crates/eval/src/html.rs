@@ -254,14 +254,14 @@ fn verdict(r: &Report) -> Vec<String> {
     }
     if let Some(x) = &r.c2st_trees {
         let level = if x.score >= 0.6 {
-            "hard to tell from real rows"
+            "a strong detector rarely tells a synthetic row from a real one"
         } else if x.score >= 0.3 {
-            "told apart by a strong detector in part of the rows"
+            "a strong detector tells a synthetic row from a real one part of the time"
         } else {
-            "told apart by a strong detector in most rows"
+            "a strong detector tells a synthetic row from a real one most of the time"
         };
         v.push(format!(
-            "Whole rows: {level} (boosted-tree C2ST {:.3}, detector AUC {:.3}).",
+            "Whole rows: {level} (boosted-tree C2ST {:.3}; given a real and a synthetic row it says which is which with probability {:.3}, its AUC).",
             x.score, x.auc
         ));
     }

@@ -86,6 +86,42 @@ fn a_line_figure_has_title_axis_labels_ticks_and_a_legend_entry_per_series_and_m
 }
 
 #[test]
+fn a_legend_beside_the_plot_widens_the_canvas_and_keeps_every_entry() {
+    let inside = LineFigure {
+        title: "t".into(),
+        x: Axis::linear("x"),
+        y: Axis::linear("y"),
+        series: vec![Series {
+            name: "a rather long series name".into(),
+            points: vec![(0.0, 0.0), (1.0, 1.0)],
+            color: Rgb::BLUE,
+            style: Style::Dashed,
+        }],
+        markers: vec![Marker {
+            name: "stop".into(),
+            x: 0.5,
+            color: Rgb::RED,
+        }],
+        legend: LegendAt::UpperLeft,
+        size: (400, 300),
+    };
+    let beside = LineFigure {
+        legend: LegendAt::Right,
+        ..inside.clone()
+    };
+    let (a, b) = (inside.to_svg().unwrap(), beside.to_svg().unwrap());
+    assert!(a.starts_with("<svg width=\"400\""), "{}", &a[..40]);
+    assert!(!b.starts_with("<svg width=\"400\""), "the canvas widens");
+    for svg in [&a, &b] {
+        let t = texts(svg);
+        assert!(
+            has(&t, "a rather long series name") && has(&t, "stop"),
+            "{t:?}"
+        );
+    }
+}
+
+#[test]
 fn a_bar_figure_names_its_categories_and_groups() {
     let cats: Vec<String> = ["low", "middle", "high"].map(String::from).to_vec();
     let f = BarFigure {

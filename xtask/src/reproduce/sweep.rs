@@ -82,7 +82,7 @@ impl SweepPoints {
                 .with_range(0.0, 1.05),
             series,
             markers,
-            legend: LegendAt::LowerRight,
+            legend: LegendAt::Right,
             size: (760, 500),
         })
     }

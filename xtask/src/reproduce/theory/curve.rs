@@ -157,7 +157,7 @@ pub(super) fn gd_curve(
             },
         ],
         markers,
-        legend: LegendAt::LowerLeft,
+        legend: LegendAt::Right,
         size: (720, 480),
     };
     plot::write_svg(&args.out.join("b_gd_curve.svg"), figure.to_svg())?;

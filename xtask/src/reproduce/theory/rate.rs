@@ -162,7 +162,7 @@ pub(super) fn sample_size_rate(
             },
         ],
         markers: Vec::new(),
-        legend: LegendAt::LowerLeft,
+        legend: LegendAt::Right,
         size: (680, 460),
     };
     plot::write_svg(&args.out.join("c_rate.svg"), figure.to_svg())?;

@@ -104,7 +104,7 @@ pub(super) fn width_gap(
             },
         ],
         markers: Vec::new(),
-        legend: LegendAt::LowerLeft,
+        legend: LegendAt::Right,
         size: (640, 440),
     };
     plot::write_svg(&args.out.join("a_width_gap.svg"), figure.to_svg())?;
