@@ -17,7 +17,8 @@
 //! Log axes say so in their label and carry ticks at powers of ten. Tick values are written
 //! compactly (`0.25`, `1,000`, `1e-4`).
 
-use plotters::chart::MeshStyle;
+use plotters::chart::{ChartContext, MeshStyle};
+use plotters::coord::CoordTranslate;
 use plotters::coord::Shift;
 use plotters::coord::combinators::{LogCoord, WithKeyPoints};
 use plotters::prelude::*;
@@ -479,17 +480,25 @@ impl LineFigure {
         if let Some(position) = self.legend.position()
             && !(self.series.is_empty() && self.markers.is_empty())
         {
-            chart
-                .configure_series_labels()
-                .position(position)
-                .label_font(("sans-serif", TICK_PX))
-                .background_style(WHITE.mix(0.9))
-                .border_style(RGBColor(160, 160, 160))
-                .draw()
-                .map_err(text)?;
+            inner_legend(&mut chart, position)?;
         }
         Ok(())
     }
+}
+
+/// The legend inside the plot at `position`: a white, lightly framed box.
+fn inner_legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+) -> std::result::Result<(), String> {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .label_font(("sans-serif", TICK_PX))
+        .background_style(WHITE.mix(0.9))
+        .border_style(RGBColor(160, 160, 160))
+        .draw()
+        .map_err(text)
 }
 
 /// A legend drawn in its own area: one row per entry, its glyph then its name.
@@ -670,15 +679,7 @@ impl BarFigure {
                         .map_err(text)?;
                 }
             }
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperRight)
-                .label_font(("sans-serif", TICK_PX))
-                .background_style(WHITE.mix(0.9))
-                .border_style(RGBColor(160, 160, 160))
-                .draw()
-                .map_err(text)?;
-            Ok(())
+            inner_legend(&mut chart, SeriesLabelPosition::UpperRight)
         })
     }
 }
