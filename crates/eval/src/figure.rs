@@ -14,8 +14,10 @@
 //! - [`Heatmap`]: a square matrix with its row and column names and a colour bar;
 //! - [`ScatterPanels`]: point clouds side by side on one window (samples of a model).
 //!
-//! Log axes say so in their label and carry ticks at powers of ten. Tick values are written
-//! compactly (`0.25`, `1,000`, `1e-4`).
+//! Log axes say so in their label and carry ticks at powers of ten (and at 2 and 5 times
+//! them on axes of three decades or less). Tick values are written compactly (`0.25`,
+//! `1,000`, `1e-4`). A legend sits inside the plot or, where curves fill every corner, beside
+//! it ([`LegendAt::Right`]).
 
 use plotters::chart::{ChartContext, MeshStyle};
 use plotters::coord::CoordTranslate;
