@@ -163,6 +163,7 @@ where
     let t_host = draw_times(rows, sampler, rng)?;
     let t = backend.from_host(rows, 1, &t_host)?;
     let block_rows = block_rows.max(1);
+    // One block: noised where the records are, without a gather and a trip through the host.
     if rows <= block_rows {
         let eps = standard_normal(rng, rows * cols);
         let draw = NoiseDraw {

@@ -388,9 +388,10 @@ impl NativeModel {
                 .zip(&raw.columns)
                 .map(|(name, cells)| match filled.column(name) {
                     Some(c) => c.clone(),
-                    None => {
-                        scorediff_synth::tabular::Column::categorical(name.clone(), cells.to_vec())
-                    }
+                    None => scorediff_synth::tabular::Column::categorical_cells(
+                        name.clone(),
+                        cells.iter().collect(),
+                    ),
                 })
                 .collect(),
         };

@@ -195,21 +195,28 @@ impl CategoricalCells {
         &self.codes
     }
 
+    /// How many cells hold each level (`counts[k]` for `levels()[k]`), and how many are
+    /// missing.
+    pub fn level_counts(&self) -> (Vec<usize>, usize) {
+        let mut counts = vec![0; self.levels.len()];
+        let mut missing = 0;
+        for &c in &self.codes {
+            match c {
+                Self::MISSING => missing += 1,
+                c => counts[c as usize] += 1,
+            }
+        }
+        (counts, missing)
+    }
+
     /// The distinct values that occur, each once (`None` if a cell is missing), in order of
     /// their levels, the missing value last.
     pub fn present(&self) -> Vec<Option<&str>> {
-        let mut seen = vec![false; self.levels.len()];
-        let mut missing = false;
-        for &c in &self.codes {
-            match c {
-                Self::MISSING => missing = true,
-                c => seen[c as usize] = true,
-            }
-        }
-        (self.levels.iter().zip(seen))
-            .filter(|&(_, s)| s)
+        let (counts, missing) = self.level_counts();
+        (self.levels.iter().zip(counts))
+            .filter(|&(_, n)| n > 0)
             .map(|(l, _)| Some(l.as_str()))
-            .chain(missing.then_some(None))
+            .chain((missing > 0).then_some(None))
             .collect()
     }
 

@@ -151,7 +151,8 @@ pub fn points_from_markdown(md: &str) -> Vec<(String, SweepPoints)> {
 }
 
 /// Redraws the sweep figures of a committed `results*.md` as `sweep-TABLE.svg` beside it and
-/// points its image links at them (the file is rewritten through a temporary file).
+/// points its image links at them (the file is rewritten through a temporary file and a
+/// rename).
 pub fn redraw(md_path: &Path) -> Result<Vec<String>, String> {
     let md = std::fs::read_to_string(md_path).map_err(|e| format!("{}: {e}", md_path.display()))?;
     let dir = md_path.parent().unwrap_or(Path::new("."));
@@ -167,9 +168,7 @@ pub fn redraw(md_path: &Path) -> Result<Vec<String>, String> {
         drawn.push(name);
     }
     if text != md {
-        let tmp = md_path.with_extension("md.tmp");
-        std::fs::write(&tmp, &text).map_err(|e| format!("{}: {e}", tmp.display()))?;
-        std::fs::rename(&tmp, md_path).map_err(|e| format!("{}: {e}", md_path.display()))?;
+        plot::write_text(md_path, &text)?;
     }
     Ok(drawn)
 }

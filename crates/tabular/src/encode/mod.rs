@@ -752,14 +752,7 @@ fn fit_categorical(
     scale: f64,
     max_one_hot: usize,
 ) -> CategoricalEncoder {
-    let mut level_counts = vec![0usize; values.levels().len()];
-    let mut n_missing = 0;
-    for &c in values.codes() {
-        match c {
-            CategoricalCells::MISSING => n_missing += 1,
-            c => level_counts[c as usize] += 1,
-        }
-    }
+    let (level_counts, n_missing) = values.level_counts();
     let present = (values.levels().iter().zip(&level_counts))
         .filter(|&(_, &n)| n > 0)
         .map(|(l, _)| Some(l.clone()));
