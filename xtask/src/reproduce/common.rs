@@ -228,10 +228,19 @@ fn row(x: &[f64], i: usize) -> &[f64] {
 /// Writes a serialisable value as pretty JSON.
 pub fn write_json<T: serde::Serialize>(path: &std::path::Path, value: &T) -> Result<(), String> {
     let s = serde_json::to_string_pretty(value).map_err(e)?;
-    std::fs::write(path, s + "\n").map_err(|err| format!("{}: {err}", path.display()))
+    write_text(path, &(s + "\n"))
 }
 
 /// Mean of a slice.
 pub fn mean(v: &[f64]) -> f64 {
     v.iter().sum::<f64>() / v.len().max(1) as f64
+}
+
+/// Writes `text` to `path` through the table crate's safe writer (a temporary file and a
+/// rename; the temporary removed if the write fails or is interrupted).
+pub fn write_text(path: &std::path::Path, text: &str) -> Result<(), String> {
+    scorediff_synth::tabular::write::write_atomic(path, |w| {
+        std::io::Write::write_all(w, text.as_bytes())
+    })
+    .map_err(|e| e.to_string()) // the error names the file
 }

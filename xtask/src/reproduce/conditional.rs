@@ -150,15 +150,11 @@ pub fn run_conditional(args: &[String]) -> Result<(), String> {
     imputation(&be, &model, &train, &test, &args, &mut md, &mut js)?;
     println!("{md}");
     std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
-    write(&args.out.join("results.md"), &md)?;
+    super::common::write_text(&args.out.join("results.md"), &md)?;
     let text = serde_json::to_string_pretty(&js).map_err(|e| e.to_string())?;
-    write(&args.out.join("results.json"), &(text + "\n"))?;
+    super::common::write_text(&args.out.join("results.json"), &(text + "\n"))?;
     eprintln!("wrote {}/results.{{md,json}}", args.out.display());
     Ok(())
-}
-
-fn write(path: &Path, text: &str) -> Result<(), String> {
-    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 fn fit_default(be: &FaerBackend, dir: &Path) -> Result<Model<FaerBackend>, String> {

@@ -213,19 +213,15 @@ pub fn run_credit(args: &[String]) -> Result<(), String> {
     }
     println!("{md}");
     std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
-    write(&args.out.join("results.md"), &md)?;
+    super::common::write_text(&args.out.join("results.md"), &md)?;
     let js = serde_json::to_string_pretty(&to_json(&runs, real_auc, rows, &reference))
         .map_err(|e| e.to_string())?;
-    write(&args.out.join("results.json"), &js)?;
+    super::common::write_text(&args.out.join("results.json"), &js)?;
     eprintln!("wrote {}/results.{{md,json}}", args.out.display());
     if runs.is_empty() {
         return Err("every run failed".into());
     }
     Ok(())
-}
-
-fn write(path: &Path, text: &str) -> Result<(), String> {
-    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 fn load(path: &Path, schema: Option<&Schema>) -> Result<(Table, Schema), String> {

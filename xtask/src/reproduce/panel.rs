@@ -320,7 +320,7 @@ pub fn run_panel(args: &[String]) -> Result<(), String> {
         let _ = writeln!(md, "\nFailed run: {f}");
     }
     println!("{md}");
-    write(&args.out.join(format!("results{suffix}.md")), &md)?;
+    super::common::write_text(&args.out.join(format!("results{suffix}.md")), &md)?;
     let js = serde_json::to_string_pretty(&serde_json::json!({
         "seed": args.seed,
         "batch": args.batch,
@@ -328,16 +328,12 @@ pub fn run_panel(args: &[String]) -> Result<(), String> {
         "runs": runs,
     }))
     .map_err(|e| e.to_string())?;
-    write(&args.out.join(format!("results{suffix}.json")), &js)?;
+    super::common::write_text(&args.out.join(format!("results{suffix}.json")), &js)?;
     eprintln!("wrote {}/results{suffix}.{{md,json}}", args.out.display());
     if runs.is_empty() {
         return Err("every run failed".into());
     }
     Ok(())
-}
-
-fn write(path: &Path, text: &str) -> Result<(), String> {
-    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// The table with its schema inferred and `target` as the target column.

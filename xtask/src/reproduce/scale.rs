@@ -174,9 +174,9 @@ pub fn run_scale(args: &[String]) -> Result<(), String> {
     );
     println!("{md}");
     std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
-    std::fs::write(args.out.join("results.md"), &md).map_err(|e| e.to_string())?;
+    super::common::write_text(&args.out.join("results.md"), &md)?;
     let text = serde_json::to_string_pretty(&js).map_err(|e| e.to_string())? + "\n";
-    std::fs::write(args.out.join("results.json"), text).map_err(|e| e.to_string())?;
+    super::common::write_text(&args.out.join("results.json"), &text)?;
     eprintln!("wrote {}/results.{{md,json}}", args.out.display());
     Ok(())
 }
@@ -568,9 +568,7 @@ fn write_csv(path: &Path, text: &str) -> Result<(), String> {
     if path.exists() {
         return Ok(());
     }
-    let tmp = path.with_extension("csv.tmp");
-    std::fs::write(&tmp, text).map_err(|e| format!("{}: {e}", tmp.display()))?;
-    std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))
+    super::common::write_text(path, text)
 }
 
 /// A draw from `0..n` with probability proportional to `(k + 1)^-s`.

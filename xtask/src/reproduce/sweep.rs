@@ -168,7 +168,7 @@ pub fn redraw(md_path: &Path) -> Result<Vec<String>, String> {
         drawn.push(name);
     }
     if text != md {
-        plot::write_text(md_path, &text)?;
+        super::common::write_text(md_path, &text)?;
     }
     Ok(drawn)
 }

@@ -77,7 +77,7 @@ pub fn run(args: &TheoryArgs) -> Result<(), String> {
         format!("README-{}.md", args.only.iter().collect::<String>())
     };
     let path = args.out.join(name);
-    std::fs::write(&path, md).map_err(|err| format!("{}: {err}", path.display()))
+    super::common::write_text(&path, &md)
 }
 
 type Experiment = fn(&FaerBackend, &GaussianMixture, &TheoryArgs) -> Result<String, String>;
