@@ -23,6 +23,7 @@ use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use scorediff_synth::eval::c2st::{Detector, c2st};
 use scorediff_synth::eval::{EvalConfig, NoProgress, Report, evaluate};
+use scorediff_synth::config_file::parse_fit_config;
 use scorediff_synth::evaluate::protocol;
 use scorediff_synth::faer::FaerBackend;
 use scorediff_synth::guard::GuardAction;
@@ -43,7 +44,7 @@ use super::peers::{Peer, PeerEnv, PeerFit, run_peer};
 use super::plot;
 use super::sweep::SweepPoints;
 
-const USAGE: &str = "usage: reproduce panel [--data DIR] [--only a,b] [--steps default,theory,4500,...|none] [--peers all|tabularargn,gaussian_copula,ctgan] [--venv DIR] [--batch ROWS] [--seed N] [--out DIR], or: reproduce panel --redraw RESULTS.md...";
+const USAGE: &str = "usage: reproduce panel [--data DIR] [--only a,b] [--steps default,theory,4500,...|none] [--peers all|tabularargn,gaussian_copula,ctgan] [--venv DIR] [--batch ROWS] [--config FIT.json] [--seed N] [--out DIR], or: reproduce panel --redraw RESULTS.md...";
 
 /// A training length of a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -74,6 +75,10 @@ pub struct PanelArgs {
     pub peer_env: PeerEnv,
     /// Rows per training step of every scorediff fit (the recipe's when `None`).
     pub batch: Option<usize>,
+    /// The configuration every scorediff fit starts from: the recipe's, or the file of
+    /// `--config` (a fit configuration or a model's `model.json`, as `scorediff fit --config`
+    /// reads it), with its path.
+    pub base: (Option<PathBuf>, FitConfig),
     /// Seed of every fit, sampler and evaluation.
     pub seed: u64,
     /// Output directory.
@@ -94,6 +99,7 @@ impl PanelArgs {
                 work: root.join("target/panel-peers"),
             },
             batch: None,
+            base: (None, FitConfig::default()),
             seed: 0,
             out: root.join("docs/results/panel"),
         };
@@ -106,6 +112,14 @@ impl PanelArgs {
                 "--venv" => out.peer_env.venv = PathBuf::from(value()?),
                 "--peers" => out.peers = Peer::parse_list(value()?)?,
                 "--only" => out.only = value()?.split(',').map(|s| s.trim().to_string()).collect(),
+                "--config" => {
+                    let path = PathBuf::from(value()?);
+                    let text = std::fs::read_to_string(&path)
+                        .map_err(|e| format!("{}: {e}", path.display()))?;
+                    let config = parse_fit_config(&text, &path.display().to_string())
+                        .map_err(|e| e.to_string())?;
+                    out.base = (Some(path), config);
+                }
                 "--seed" => {
                     let v = value()?;
                     out.seed = v
@@ -260,7 +274,7 @@ pub fn run_panel(args: &[String]) -> Result<(), String> {
                 t.name,
                 train.n_rows()
             );
-            match one_run(t, &train, &test, &schema, length, args.batch, args.seed) {
+            match one_run(t, &train, &test, &schema, length, &args) {
                 Ok(run) => {
                     eprintln!("{}", run_line(&run));
                     runs.push(run);
@@ -324,6 +338,7 @@ pub fn run_panel(args: &[String]) -> Result<(), String> {
     let js = serde_json::to_string_pretty(&serde_json::json!({
         "seed": args.seed,
         "batch": args.batch,
+        "config": args.base.0.as_ref().map(|p| p.display().to_string()),
         "tables": chosen,
         "runs": runs,
     }))
@@ -364,11 +379,11 @@ fn one_run(
     test: &Table,
     schema: &Schema,
     length: Length,
-    batch: Option<usize>,
-    seed: u64,
+    args: &PanelArgs,
 ) -> Result<PanelRun, String> {
     let be = FaerBackend::default();
-    let cfg = run_config(length, batch, seed);
+    let seed = args.seed;
+    let cfg = run_config(&args.base.1, length, args.batch, seed);
     let (started, cpu0) = (Instant::now(), cpu_seconds());
     let model = fit(&be, train, schema, &cfg, &mut |_| ControlFlow::Continue(()))
         .map_err(|e| e.to_string())?;
@@ -401,9 +416,10 @@ fn one_run(
     })
 }
 
-/// The fit configuration of a scorediff run of the panel.
-fn run_config(length: Length, batch: Option<usize>, seed: u64) -> FitConfig {
-    let mut cfg = FitConfig::default().with_seed(seed);
+/// The fit configuration of a scorediff run of the panel: `base` (the recipe unless
+/// `--config`) with the run's length, rows per step and seed.
+fn run_config(base: &FitConfig, length: Length, batch: Option<usize>, seed: u64) -> FitConfig {
+    let mut cfg = base.clone().with_seed(seed);
     if batch.is_some() {
         cfg.train.batch_size = batch;
     }
@@ -576,9 +592,16 @@ fn markdown(
     args: &PanelArgs,
 ) -> String {
     let seed = args.seed;
-    let batch = args.batch.map_or(String::new(), |b| {
+    let mut batch = args.batch.map_or(String::new(), |b| {
         format!(" Every scorediff fit here trains on {b} rows per step (`--batch {b}`), not the recipe's.")
     });
+    if let Some(path) = &args.base.0 {
+        let _ = write!(
+            batch,
+            " Every scorediff fit here starts from the configuration of `{}` (`--config`), not the recipe's.",
+            path.display()
+        );
+    }
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -776,12 +799,35 @@ mod tests {
     }
 
     #[test]
+    fn a_config_file_is_the_base_of_every_fit_and_a_bad_one_is_refused_by_name() {
+        let dir = std::env::temp_dir().join(format!("scorediff-panel-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut wanted = FitConfig::default();
+        wanted.encoder.whiten = true;
+        let good = dir.join("whiten.json");
+        std::fs::write(&good, serde_json::to_string(&wanted).unwrap()).unwrap();
+        let args = PanelArgs::parse(&s(&["--config", good.to_str().unwrap()])).unwrap();
+        assert_eq!(args.base, (Some(good.clone()), wanted));
+        let run = run_config(&args.base.1, Length::Steps(500), None, 4);
+        assert!(run.encoder.whiten);
+        assert_eq!((run.train.max_steps, run.train.seed), (500, 4));
+        let bad = dir.join("bad.json");
+        std::fs::write(&bad, "{\"encoder\": 3}").unwrap();
+        let err = PanelArgs::parse(&s(&["--config", bad.to_str().unwrap()])).unwrap_err();
+        assert!(err.contains("bad.json"), "{err}");
+        let missing = PanelArgs::parse(&s(&["--config", "/no/such/fit.json"])).unwrap_err();
+        assert!(missing.contains("/no/such/fit.json"), "{missing}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
     fn a_sweep_point_trains_its_full_length_and_the_default_keeps_the_recipe() {
-        let point = run_config(Length::Steps(9000), None, 0);
+        let recipe = FitConfig::default();
+        let point = run_config(&recipe, Length::Steps(9000), None, 0);
         assert_eq!(point.train.max_steps, 9000);
         assert_eq!(point.stop, EarlyStop::None);
         assert_eq!(point.guard.action, GuardAction::Warn);
-        let default = run_config(Length::Default, Some(256), 3);
+        let default = run_config(&recipe, Length::Default, Some(256), 3);
         let recipe = FitConfig::default().with_seed(3);
         assert_eq!(default.stop, recipe.stop);
         assert_eq!(default.guard.action, recipe.guard.action);
