@@ -462,7 +462,10 @@ mod tests {
         average_slice(&avg, &mut e, &p);
         for i in 0..n {
             let (pi, mi, vi) = step.apply(p0[i], g[i], m0[i], v0[i]);
-            assert!(same_bits(p[i], pi) && same_bits(m[i], mi) && same_bits(v[i], vi), "i = {i}");
+            assert!(
+                same_bits(p[i], pi) && same_bits(m[i], mi) && same_bits(v[i], vi),
+                "i = {i}"
+            );
             assert!(same_bits(e[i], avg.apply(pi, m0[i])), "average, i = {i}");
         }
         // The step moved the weights (the test compares something that changed).

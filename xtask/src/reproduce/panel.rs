@@ -21,9 +21,9 @@
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
+use scorediff_synth::config_file::parse_fit_config;
 use scorediff_synth::eval::c2st::{Detector, c2st};
 use scorediff_synth::eval::{EvalConfig, NoProgress, Report, evaluate};
-use scorediff_synth::config_file::parse_fit_config;
 use scorediff_synth::evaluate::protocol;
 use scorediff_synth::faer::FaerBackend;
 use scorediff_synth::guard::GuardAction;
