@@ -75,10 +75,12 @@ pub struct PanelArgs {
     pub peer_env: PeerEnv,
     /// Rows per training step of every scorediff fit (the recipe's when `None`).
     pub batch: Option<usize>,
-    /// The configuration every scorediff fit starts from: the recipe's, or the file of
-    /// `--config` (a fit configuration or a model's `model.json`, as `scorediff fit --config`
-    /// reads it), with its path.
-    pub base: (Option<PathBuf>, FitConfig),
+    /// The configuration every scorediff fit starts from: the recipe's, or that of
+    /// `config_file`.
+    pub base: FitConfig,
+    /// The file of `--config` (a fit configuration or a model's `model.json`, as
+    /// `scorediff fit --config` reads it), when given.
+    pub config_file: Option<PathBuf>,
     /// Seed of every fit, sampler and evaluation.
     pub seed: u64,
     /// Output directory.
@@ -99,7 +101,8 @@ impl PanelArgs {
                 work: root.join("target/panel-peers"),
             },
             batch: None,
-            base: (None, FitConfig::default()),
+            base: FitConfig::default(),
+            config_file: None,
             seed: 0,
             out: root.join("docs/results/panel"),
         };
@@ -116,9 +119,9 @@ impl PanelArgs {
                     let path = PathBuf::from(value()?);
                     let text = std::fs::read_to_string(&path)
                         .map_err(|e| format!("{}: {e}", path.display()))?;
-                    let config = parse_fit_config(&text, &path.display().to_string())
+                    out.base = parse_fit_config(&text, &path.display().to_string())
                         .map_err(|e| e.to_string())?;
-                    out.base = (Some(path), config);
+                    out.config_file = Some(path);
                 }
                 "--seed" => {
                     let v = value()?;
@@ -338,7 +341,7 @@ pub fn run_panel(args: &[String]) -> Result<(), String> {
     let js = serde_json::to_string_pretty(&serde_json::json!({
         "seed": args.seed,
         "batch": args.batch,
-        "config": args.base.0.as_ref().map(|p| p.display().to_string()),
+        "config": args.config_file.as_ref().map(|p| p.display().to_string()),
         "tables": chosen,
         "runs": runs,
     }))
@@ -383,7 +386,7 @@ fn one_run(
 ) -> Result<PanelRun, String> {
     let be = FaerBackend::default();
     let seed = args.seed;
-    let cfg = run_config(&args.base.1, length, args.batch, seed);
+    let cfg = run_config(&args.base, length, args.batch, seed);
     let (started, cpu0) = (Instant::now(), cpu_seconds());
     let model = fit(&be, train, schema, &cfg, &mut |_| ControlFlow::Continue(()))
         .map_err(|e| e.to_string())?;
@@ -592,12 +595,13 @@ fn markdown(
     args: &PanelArgs,
 ) -> String {
     let seed = args.seed;
-    let mut batch = args.batch.map_or(String::new(), |b| {
+    // What the runs change from the recipe, said after the protocol.
+    let mut departures = args.batch.map_or(String::new(), |b| {
         format!(" Every scorediff fit here trains on {b} rows per step (`--batch {b}`), not the recipe's.")
     });
-    if let Some(path) = &args.base.0 {
+    if let Some(path) = &args.config_file {
         let _ = write!(
-            batch,
+            departures,
             " Every scorediff fit here starts from the configuration of `{}` (`--config`), not the recipe's.",
             path.display()
         );
@@ -610,7 +614,7 @@ fn markdown(
          `xtask/scripts/panel_data.sh` from Debian's R data packages; 90/10 split, seed 1234). \
          Metrics of DESIGN.md §3 against each table's `train.csv` and `test.csv`, as many \
          synthetic rows as training rows; MLE only for a binary target. Fit seconds are wall \
-         time, CPU seconds user + system of the fit.{batch}\n"
+         time, CPU seconds user + system of the fit.{departures}\n"
     );
     for t in tables {
         let _ = writeln!(
@@ -807,8 +811,11 @@ mod tests {
         let good = dir.join("whiten.json");
         std::fs::write(&good, serde_json::to_string(&wanted).unwrap()).unwrap();
         let args = PanelArgs::parse(&s(&["--config", good.to_str().unwrap()])).unwrap();
-        assert_eq!(args.base, (Some(good.clone()), wanted));
-        let run = run_config(&args.base.1, Length::Steps(500), None, 4);
+        assert_eq!(
+            (args.config_file, &args.base),
+            (Some(good.clone()), &wanted)
+        );
+        let run = run_config(&args.base, Length::Steps(500), None, 4);
         assert!(run.encoder.whiten);
         assert_eq!((run.train.max_steps, run.train.seed), (500, 4));
         let bad = dir.join("bad.json");
