@@ -12,6 +12,12 @@ use crate::pipeline::FitConfig;
 use crate::{Error, Result};
 use serde_json::{Value, json};
 
+/// A fit configuration from a JSON file: [`parse_fit_config`] of its text, named by its path.
+pub fn read_fit_config(path: &std::path::Path) -> Result<FitConfig> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    parse_fit_config(&text, &path.display().to_string())
+}
+
 /// Parses a fit configuration from the text of a file named `origin` (for messages).
 pub fn parse_fit_config(text: &str, origin: &str) -> Result<FitConfig> {
     let bad = |e: serde_json::Error| {

@@ -21,7 +21,7 @@
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
-use scorediff_synth::config_file::parse_fit_config;
+use scorediff_synth::config_file::read_fit_config;
 use scorediff_synth::eval::c2st::{Detector, c2st};
 use scorediff_synth::eval::{EvalConfig, NoProgress, Report, evaluate};
 use scorediff_synth::evaluate::protocol;
@@ -117,10 +117,7 @@ impl PanelArgs {
                 "--only" => out.only = value()?.split(',').map(|s| s.trim().to_string()).collect(),
                 "--config" => {
                     let path = PathBuf::from(value()?);
-                    let text = std::fs::read_to_string(&path)
-                        .map_err(|e| format!("{}: {e}", path.display()))?;
-                    out.base = parse_fit_config(&text, &path.display().to_string())
-                        .map_err(|e| e.to_string())?;
+                    out.base = read_fit_config(&path).map_err(|e| e.to_string())?;
                     out.config_file = Some(path);
                 }
                 "--seed" => {

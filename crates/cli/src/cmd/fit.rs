@@ -5,17 +5,17 @@ use super::{infer_options, print_json, read_options, user_schema};
 use crate::args::{FitArgs, GuardChoice, LengthChoice};
 use crate::progress::Bar;
 use scorediff_synth::backend::Backend;
-use scorediff_synth::config_file::parse_fit_config;
+use scorediff_synth::config_file::read_fit_config;
 use scorediff_synth::device::OnBackend;
 use scorediff_synth::guard::{GuardAction, GuardConfig, GuardReport};
 use scorediff_synth::length::RECIPE_MAX_STEPS;
 use scorediff_synth::model::check_destination;
 use scorediff_synth::pipeline::{FitConfig, LengthPlan, Model, TrainingLength, fit};
 use scorediff_synth::tabular::{Schema, Table, load_table};
-use scorediff_synth::{Error, Result, net::ScoreNet};
+use scorediff_synth::{Result, net::ScoreNet};
 use serde::Serialize;
 use std::ops::ControlFlow;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 pub fn run(a: FitArgs) -> Result<()> {
     let base = match &a.config {
@@ -128,12 +128,6 @@ pub fn run(a: FitArgs) -> Result<()> {
         );
         Ok(())
     }
-}
-
-/// A fit configuration from a JSON file (see [`parse_fit_config`]).
-fn read_fit_config(path: &Path) -> Result<FitConfig> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    parse_fit_config(&text, &path.display().to_string())
 }
 
 /// What `fit --json` prints.
